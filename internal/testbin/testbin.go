@@ -27,15 +27,21 @@ var (
 // after the last element of pkgDir. A build failure fails the test.
 func Path(tb testing.TB, pkgDir string) string {
 	tb.Helper()
-	p, err := path(pkgDir)
+	return Named(tb, pkgDir, filepath.Base(pkgDir))
+}
+
+// Named is Path for a binary whose name differs from its package directory, such as
+// the org plugin: Named(t, "plugins/org", "dbos-cloud-plugin-org").
+func Named(tb testing.TB, pkgDir, name string) string {
+	tb.Helper()
+	p, err := path(pkgDir, name)
 	if err != nil {
 		tb.Fatalf("testbin: %v", err)
 	}
 	return p
 }
 
-func path(pkgDir string) (string, error) {
-	name := filepath.Base(pkgDir)
+func path(pkgDir, name string) (string, error) {
 	if dir := os.Getenv("DBOS_TEST_BIN_DIR"); dir != "" {
 		p := filepath.Join(dir, name)
 		if _, err := os.Stat(p); err == nil {
