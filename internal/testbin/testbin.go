@@ -51,7 +51,7 @@ func path(pkgDir, name string) (string, error) {
 
 	mu.Lock()
 	defer mu.Unlock()
-	if p, ok := built[pkgDir]; ok {
+	if p, ok := built[name]; ok {
 		return p, nil
 	}
 
@@ -72,7 +72,7 @@ func path(pkgDir, name string) (string, error) {
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./%s: %w\n%s", pkgDir, err, msg)
 	}
-	built[pkgDir] = out
+	built[name] = out
 	return out, nil
 }
 
