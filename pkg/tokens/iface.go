@@ -13,6 +13,7 @@ import (
 type Store interface {
 	Load(ctx context.Context, name string) (Record, error)
 	Save(ctx context.Context, name string, r Record) error
+	// Delete removes a record; removing a missing one is not an error.
 	Delete(ctx context.Context, name string) error
 	// List returns the names of the stored items. It may include names that are not
 	// records of this package; Load tells them apart.

@@ -105,9 +105,14 @@ func (s *Store) Save(ctx context.Context, name string, rec tokens.Record) error 
 	return s.call(ctx, "set "+name, func(r keyring.Keyring) error { return r.Set(item) })
 }
 
-// Delete implements tokens.Store; a missing item is tokens.ErrNotFound.
+// Delete implements tokens.Store. Removing a missing item succeeds, as it does in
+// the Secret Service backend, whatever the backend.
 func (s *Store) Delete(ctx context.Context, name string) error {
-	return s.call(ctx, "remove "+name, func(r keyring.Keyring) error { return r.Remove(name) })
+	err := s.call(ctx, "remove "+name, func(r keyring.Keyring) error { return r.Remove(name) })
+	if errors.Is(err, tokens.ErrNotFound) {
+		return nil
+	}
+	return err
 }
 
 // List implements tokens.Store. On a locked Secret Service collection the library
