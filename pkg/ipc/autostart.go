@@ -1,0 +1,181 @@
+package ipc
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// DefaultAutostartWait bounds how long a client waits for a daemon it started.
+const DefaultAutostartWait = 3 * time.Second
+
+// autostartPoll is how often the socket is tried while the daemon starts.
+const autostartPoll = 20 * time.Millisecond
+
+// AutostartOptions say how a client starts the daemon when nothing answers.
+type AutostartOptions struct {
+	// Command is the daemon's executable (a path, or a name looked up in $PATH).
+	Command string
+	// Args are its arguments. Relative paths in them are not rewritten: the daemon
+	// runs in "/" so that it keeps no directory busy.
+	Args []string
+	// Env is added to the client's environment. DBOS_CREDD_SOCKET is set to the
+	// client's socket path before Env is added, so the daemon listens where the
+	// client looks.
+	Env []string
+	// Wait bounds the wait for the socket; zero means DefaultAutostartWait.
+	Wait time.Duration
+	// LogFile, when set, receives the daemon's stdout and stderr (appended, mode
+	// 0600); otherwise they go to /dev/null.
+	LogFile string
+}
+
+// autostart starts the daemon detached and waits until its socket answers. The
+// daemon gets its own session, so the CLI's exit and the terminal's Ctrl-C do not
+// reach it.
+func (c *Client) autostart(ctx context.Context) error {
+	c.startMu.Lock()
+	defer c.startMu.Unlock()
+
+	sock, err := c.Path()
+	if err != nil {
+		return err
+	}
+	// Another goroutine of this client may have started it while we waited.
+	if probeSocket(ctx, sock) {
+		return nil
+	}
+
+	cmd, err := c.daemonCommand(sock)
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		closeStdio(cmd)
+		return fmt.Errorf("start %s: %w", cmd.Path, err)
+	}
+	closeStdio(cmd)
+
+	// Reap the daemon if it dies while we live; tell the wait loop it has.
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	return c.waitForSocket(ctx, sock, cmd, exited)
+}
+
+// daemonCommand prepares the daemon's process: detached, stdio to /dev/null or the
+// log file, socket path in its environment.
+func (c *Client) daemonCommand(sock string) (*exec.Cmd, error) {
+	a := c.opts.Autostart
+	name := a.Command
+	if strings.ContainsRune(name, filepath.Separator) {
+		// Dir is "/" below, which would change what a relative path means.
+		abs, err := filepath.Abs(name)
+		if err != nil {
+			return nil, fmt.Errorf("resolve daemon command %s: %w", name, err)
+		}
+		name = abs
+	}
+
+	cmd := exec.Command(name, a.Args...)
+	cmd.Dir = "/"
+	cmd.Env = append(append(os.Environ(), EnvSocket+"="+sock), a.Env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+
+	out, err := openDaemonLog(a.LogFile)
+	if err != nil {
+		return nil, err
+	}
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		_ = out.Close()
+		return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, out, out
+	return cmd, nil
+}
+
+func openDaemonLog(name string) (*os.File, error) {
+	if name == "" {
+		f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
+		}
+		return f, nil
+	}
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open daemon log %s: %w", name, err)
+	}
+	return f, nil
+}
+
+// closeStdio closes our copies of the files handed to the child.
+func closeStdio(cmd *exec.Cmd) {
+	for _, f := range []any{cmd.Stdin, cmd.Stdout} { // Stderr is Stdout
+		if cl, ok := f.(*os.File); ok {
+			_ = cl.Close()
+		}
+	}
+}
+
+// waitForSocket polls until the socket answers, the daemon exits, or Wait passes.
+func (c *Client) waitForSocket(ctx context.Context, sock string, cmd *exec.Cmd, exited <-chan error) error {
+	wait := c.opts.Autostart.Wait
+	if wait <= 0 {
+		wait = DefaultAutostartWait
+	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	tick := time.NewTicker(autostartPoll)
+	defer tick.Stop()
+
+	for {
+		if probeSocket(ctx, sock) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for dbos-credd at %s: %w", sock, ctx.Err())
+		case err := <-exited:
+			// A daemon started at the same moment by another process may have won
+			// the lock; then ours exits and the socket answers anyway.
+			if probeSocket(ctx, sock) {
+				return nil
+			}
+			return &unavailableError{path: sock, cause: fmt.Errorf(
+				"started %s but it exited before its socket appeared (%v)%s",
+				cmd.Path, err, c.logHint())}
+		case <-deadline.C:
+			return &unavailableError{path: sock, cause: fmt.Errorf(
+				"started %s (pid %d) but its socket did not answer within %s%s",
+				cmd.Path, cmd.Process.Pid, wait, c.logHint())}
+		case <-tick.C:
+		}
+	}
+}
+
+func (c *Client) logHint() string {
+	if c.opts.Autostart.LogFile == "" {
+		return "; run it in the foreground to see why"
+	}
+	return "; see " + c.opts.Autostart.LogFile
+}
+
+// probeSocket reports whether something accepts connections on sock.
+func probeSocket(ctx context.Context, sock string) bool {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", sock)
+	if err != nil {
+		return false
+	}
+	_ = conn.Close()
+	return true
+}
