@@ -39,11 +39,7 @@ func Auth0Endpoints(issuer string) Endpoints {
 // discoveryDoc is the part of the OpenID Connect discovery document (RFC 8414 names
 // the same members) that this client uses.
 type discoveryDoc struct {
-	Issuer              string `json:"issuer"`
-	DeviceAuthorization string `json:"device_authorization_endpoint"`
-	Token               string `json:"token_endpoint"`
-	Revocation          string `json:"revocation_endpoint"`
-	JWKS                string `json:"jwks_uri"`
+	Issuer, DeviceAuthorization, Token, Revocation, JWKS string
 }
 
 // Discover reads issuer's /.well-known/openid-configuration. Endpoints the document
@@ -98,8 +94,18 @@ func fetchDiscovery(ctx context.Context, hc *http.Client, docURL string) (discov
 	case status/100 != 2:
 		return doc, false, nil
 	}
-	if json.Unmarshal(body, &doc) != nil {
+	// Members are read one by one, so that one of a wrong type spoils only itself.
+	var m map[string]any
+	if json.Unmarshal(body, &m) != nil {
 		return doc, false, nil
+	}
+	str := func(k string) string { s, _ := m[k].(string); return s }
+	doc = discoveryDoc{
+		Issuer:              str("issuer"),
+		DeviceAuthorization: str("device_authorization_endpoint"),
+		Token:               str("token_endpoint"),
+		Revocation:          str("revocation_endpoint"),
+		JWKS:                str("jwks_uri"),
 	}
 	return doc, true, nil
 }
