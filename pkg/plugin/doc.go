@@ -1,0 +1,16 @@
+// Package plugin is the contract between dbos-cloud and its plugins, and the host side
+// that runs them.
+//
+// A plugin is a separate binary named dbos-cloud-plugin-NAME, started with
+// hashicorp/go-plugin over gRPC (definitions in proto/). It describes its command tree
+// once; the host caches that description in a manifest together with the binary's
+// SHA-256 and builds urfave/cli commands from it, so help and completion start no
+// process. When one of those commands runs, the host starts the plugin (checking the
+// checksum first), lends it HostServices through go-plugin's broker (short-lived access
+// tokens and account facts, the organization update, and output), and calls Run.
+//
+// Both sides import this package: plugins call Serve with a Provider; the CLI uses Host.
+// It leaves out where tokens come from (the CLI's Services implementation does that):
+// a plugin never sees a refresh token and never opens the keyring, and it is started
+// with a minimal environment.
+package plugin

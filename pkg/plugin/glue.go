@@ -1,0 +1,124 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	pluginpb "github.com/dbos-go/dbos-cloud/pkg/plugin/proto"
+)
+
+// grpcPlugin is the go-plugin glue: on the plugin side it serves a Provider, on the
+// host side it hands out a commandsClient.
+type grpcPlugin struct {
+	goplugin.NetRPCUnsupportedPlugin
+
+	provider Provider // nil on the host side
+}
+
+func (p *grpcPlugin) GRPCServer(b *goplugin.GRPCBroker, s *grpc.Server) error {
+	pluginpb.RegisterCommandsServer(s, &commandsServer{provider: p.provider, broker: b})
+	return nil
+}
+
+func (p *grpcPlugin) GRPCClient(
+	_ context.Context, b *goplugin.GRPCBroker, c *grpc.ClientConn,
+) (any, error) {
+	return &commandsClient{rpc: pluginpb.NewCommandsClient(c), broker: b}, nil
+}
+
+// commandsClient is the host's handle on a started plugin.
+type commandsClient struct {
+	rpc    pluginpb.CommandsClient
+	broker *goplugin.GRPCBroker
+}
+
+func (c *commandsClient) describe(ctx context.Context) (*pluginpb.Description, error) {
+	return c.rpc.Describe(ctx, &pluginpb.DescribeRequest{})
+}
+
+// run lends srv through the broker for the duration of one Run call. It returns the
+// plugin's response, and separately the first error a host service returned to the
+// plugin: when the run fails because of it, that error (say, "login required") is
+// what the user should see.
+func (c *commandsClient) run(
+	ctx context.Context, req *pluginpb.RunRequest, srv *hostServer,
+) (*pluginpb.RunResponse, error) {
+	var (
+		mu sync.Mutex
+		gs *grpc.Server
+	)
+	id := c.broker.NextId()
+	go c.broker.AcceptAndServe(id, func(opts []grpc.ServerOption) *grpc.Server {
+		mu.Lock()
+		defer mu.Unlock()
+		gs = grpc.NewServer(opts...)
+		pluginpb.RegisterHostServicesServer(gs, srv)
+		return gs
+	})
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if gs != nil {
+			gs.Stop()
+		}
+	}()
+
+	req.HostServices = id
+	return c.rpc.Run(ctx, req)
+}
+
+// commandsServer runs on the plugin side.
+type commandsServer struct {
+	pluginpb.UnimplementedCommandsServer
+
+	provider Provider
+	broker   *goplugin.GRPCBroker
+}
+
+func (s *commandsServer) Describe(
+	ctx context.Context, _ *pluginpb.DescribeRequest,
+) (*pluginpb.Description, error) {
+	return s.provider.Describe(ctx)
+}
+
+func (s *commandsServer) Run(
+	ctx context.Context, req *pluginpb.RunRequest,
+) (*pluginpb.RunResponse, error) {
+	conn, err := s.broker.Dial(req.GetHostServices())
+	if err != nil {
+		return nil, fmt.Errorf("dial host services: %w", err)
+	}
+	defer func() { _ = conn.Close() }()
+
+	host := &HostClient{rpc: pluginpb.NewHostServicesClient(conn), ctx: ctx}
+	inv := Invocation{
+		Path:    req.GetCommandPath(),
+		Args:    req.GetArgs(),
+		Flags:   req.GetFlags(),
+		Account: req.GetGlobals().GetAccount(),
+		JSON:    req.GetGlobals().GetJson(),
+	}
+	err = s.provider.Run(ctx, inv, host)
+	return runResponse(err), nil
+}
+
+// runResponse turns a Provider's result into the wire form.
+func runResponse(err error) *pluginpb.RunResponse {
+	if err == nil {
+		return &pluginpb.RunResponse{}
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		code := ee.Code
+		if code == 0 {
+			code = ExitFailure
+		}
+		return &pluginpb.RunResponse{ExitCode: int32(code), Message: ee.Message}
+	}
+	return &pluginpb.RunResponse{ExitCode: ExitFailure, Message: err.Error()}
+}

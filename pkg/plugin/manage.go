@@ -1,0 +1,157 @@
+package plugin
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+)
+
+// ManagementCommand returns `plugin list` and `plugin verify`.
+func (h *Host) ManagementCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "plugin",
+		Usage: "List and verify dbos-cloud plugins",
+		Subcommands: []*cli.Command{
+			{
+				Name:   "list",
+				Usage:  "List installed plugins and the commands they add",
+				Flags:  []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print JSON"}},
+				Action: func(c *cli.Context) error { return h.list(c) },
+			},
+			{
+				Name: "verify",
+				Usage: "Re-hash every plugin binary and compare it with the manifest; " +
+					"re-describe binaries that were upgraded",
+				Flags: []cli.Flag{&cli.BoolFlag{
+					Name:  "accept",
+					Usage: "trust binaries whose content changed without a new size or mtime",
+				}},
+				Action: func(c *cli.Context) error { return h.verify(c) },
+			},
+		},
+	}
+}
+
+type listed struct {
+	Name     string   `json:"name"`
+	Path     string   `json:"path"`
+	SHA256   string   `json:"sha256"`
+	Summary  string   `json:"summary"`
+	Commands []string `json:"commands"`
+}
+
+func (h *Host) list(c *cli.Context) error {
+	m, errs := h.refresh(ctxOf(c))
+	var out []listed
+	for _, name := range sortedNames(m) {
+		e := m.Plugins[name]
+		l := listed{Name: name, Path: e.Path, SHA256: e.SHA256, Summary: e.desc.GetSummary()}
+		for _, cmd := range e.desc.GetCommands() {
+			l.Commands = append(l.Commands, cmd.GetName())
+		}
+		out = append(out, l)
+	}
+
+	w := pick(h.Stdout, c.App.Writer)
+	if c.Bool("json") {
+		if out == nil {
+			out = []listed{}
+		}
+		if err := json.NewEncoder(w).Encode(out); err != nil {
+			return fmt.Errorf("print plugin list: %w", err)
+		}
+	} else {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tCOMMANDS\tSHA256\tPATH\tSUMMARY")
+		for _, l := range out {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.Name, strings.Join(l.Commands, ","),
+				l.SHA256[:12], l.Path, l.Summary)
+		}
+		_ = tw.Flush()
+	}
+	reportErrs(pick(h.Stderr, c.App.ErrWriter), errs)
+	return nil
+}
+
+// verify re-hashes every binary. A binary that changed size or mtime was upgraded and
+// is re-described; one whose content changed with neither is reported as tampered and
+// kept out of the manifest unless --accept says the user trusts it.
+func (h *Host) verify(c *cli.Context) error {
+	ctx := ctxOf(c)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+
+	m := loadManifest(h.manifestPath())
+	keep := map[string]*manifestEntry{}
+	w := pick(h.Stdout, c.App.Writer)
+	failed := 0
+	for _, b := range discover(h.dirs()) {
+		e, status, err := h.verifyOne(ctx, m.Plugins[b.Name], b, c.Bool("accept"))
+		if err != nil {
+			failed++
+			status = "FAILED: " + oneLine(err.Error())
+		}
+		if e != nil {
+			keep[b.Name] = e
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\n", b.Name, status, b.Path)
+	}
+	m.Plugins = keep
+	h.saveLocked(m)
+	h.m = m
+
+	if failed > 0 {
+		return cli.Exit(fmt.Sprintf("%d plugin(s) failed verification", failed),
+			ExitPluginFailure)
+	}
+	return nil
+}
+
+// verifyOne returns the entry to keep for b (nil for none) and a status word.
+func (h *Host) verifyOne(
+	ctx context.Context, old *manifestEntry, b binary, accept bool,
+) (*manifestEntry, string, error) {
+	sum, err := hashFile(b.Path)
+	if err != nil {
+		return nil, "", err
+	}
+	same := old != nil && old.SHA256 == hex.EncodeToString(sum)
+	switch {
+	case same:
+		e := *old
+		e.Path, e.Size, e.ModTime = b.Path, b.Size, b.ModTime
+		return &e, "ok", nil
+	case old != nil && old.matches(b) && !accept:
+		return nil, "", &Error{Plugin: b.Name, Err: fmt.Errorf("%w: content of %s changed "+
+			"but not its size or modification time; reinstall it or run "+
+			"\"dbos-cloud plugin verify --accept\"", ErrChecksumMismatch, b.Path)}
+	}
+
+	e, err := h.describeBinary(ctx, b)
+	if err != nil {
+		return nil, "", err
+	}
+	if old == nil {
+		return e, "new, described", nil
+	}
+	return e, "changed, re-described", nil
+}
+
+func reportErrs(w io.Writer, errs []error) {
+	for _, err := range errs {
+		fmt.Fprintf(w, "warning: %v\n", err)
+	}
+}
+
+func ctxOf(c *cli.Context) context.Context {
+	if c.Context != nil {
+		return c.Context
+	}
+	return context.Background()
+}

@@ -1,0 +1,149 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/urfave/cli/v2"
+
+	pluginpb "github.com/dbos-go/dbos-cloud/pkg/plugin/proto"
+)
+
+// run starts the plugin, runs one leaf command and always stops the plugin again.
+func (h *Host) run(c *cli.Context, plugin string, path []string, leaf *pluginpb.Command) error {
+	ctx := c.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	s, err := h.open(ctx, plugin, path)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+
+	globals := &pluginpb.Globals{Account: c.String("account"), Json: c.Bool("json")}
+	req := &pluginpb.RunRequest{
+		CommandPath: path,
+		Args:        c.Args().Slice(),
+		Flags:       flagValues(c, leaf),
+		Globals:     globals,
+	}
+	srv := &hostServer{
+		services: h.Services,
+		account:  globals.Account,
+		stdout:   pick(h.Stdout, c.App.Writer),
+		stderr:   pick(h.Stderr, c.App.ErrWriter),
+	}
+
+	cctx, cancel := context.WithTimeout(ctx, h.callTimeout())
+	defer cancel()
+	resp, err := s.cc.run(cctx, req, srv)
+	if err != nil {
+		return h.callErr(ctx, s, "run", err)
+	}
+	return h.result(plugin, resp, srv)
+}
+
+// result maps the plugin's answer to what the CLI returns. When a host service failed
+// during the run (say, the account needs a login), that error is returned as it is, so
+// that the CLI reports it as it would for a built-in command.
+func (h *Host) result(plugin string, resp *pluginpb.RunResponse, srv *hostServer) error {
+	code := resp.GetExitCode()
+	if code == 0 {
+		return nil
+	}
+	if err := srv.serviceErr(); err != nil {
+		return err
+	}
+	if code < 0 || code > 125 {
+		return &Error{Plugin: plugin, Err: fmt.Errorf("%w: reported exit code %d",
+			ErrCrashed, code)}
+	}
+	msg := oneLine(resp.GetMessage())
+	if msg == "" {
+		return cli.Exit("", int(code))
+	}
+	return cli.Exit(msg, int(code))
+}
+
+// open starts the plugin for a run. If the binary changed size or modification time
+// since it was described (an upgrade), it is hashed and re-described first, in the
+// same process; a binary whose content changed without either is refused.
+func (h *Host) open(ctx context.Context, plugin string, path []string) (*session, error) {
+	h.mu.Lock()
+	var e *manifestEntry
+	if h.m != nil {
+		e = h.m.Plugins[plugin]
+	}
+	h.mu.Unlock()
+	if e == nil {
+		return nil, &Error{Plugin: plugin, Err: fmt.Errorf("%w: not in the manifest", ErrMissing)}
+	}
+
+	b, ok := statBinary(plugin, e.Path)
+	if !ok {
+		return nil, &Error{Plugin: plugin, Err: fmt.Errorf("%w: %s", ErrMissing, e.Path)}
+	}
+	if e.matches(b) {
+		return h.start(ctx, plugin, e.Path, e.sum())
+	}
+	return h.redescribe(ctx, b, path)
+}
+
+func (h *Host) redescribe(ctx context.Context, b binary, path []string) (*session, error) {
+	sum, err := hashFile(b.Path)
+	if err != nil {
+		return nil, &Error{Plugin: b.Name, Err: fmt.Errorf("%w: %w", ErrMissing, err)}
+	}
+	s, err := h.start(ctx, b.Name, b.Path, sum)
+	if err != nil {
+		return nil, err
+	}
+	d, err := h.describe(ctx, s)
+	if err == nil {
+		var e *manifestEntry
+		if e, err = newEntry(b, sum, d); err == nil {
+			h.update(b.Name, e)
+		}
+	}
+	if err == nil && findCommand(d.GetCommands(), path) == nil {
+		err = &Error{Plugin: b.Name, Err: fmt.Errorf("%w: the new binary has no command %q",
+			ErrHandshake, path)}
+	}
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (h *Host) update(name string, e *manifestEntry) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.m.Plugins[name] = e
+	h.saveLocked(h.m)
+}
+
+// findCommand follows path (canonical names) down a command tree.
+func findCommand(cmds []*pluginpb.Command, path []string) *pluginpb.Command {
+	if len(path) == 0 {
+		return nil
+	}
+	i := slices.IndexFunc(cmds, func(c *pluginpb.Command) bool { return c.GetName() == path[0] })
+	if i < 0 {
+		return nil
+	}
+	if len(path) == 1 {
+		return cmds[i]
+	}
+	return findCommand(cmds[i].GetSubcommands(), path[1:])
+}
+
+func pick(w, fallback io.Writer) io.Writer {
+	if w != nil {
+		return w
+	}
+	return fallback
+}

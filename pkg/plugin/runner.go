@@ -1,0 +1,69 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+)
+
+// procRunner starts a plugin binary for go-plugin. go-plugin's own command runner is
+// internal to it; this one exists so that the host chooses the process's environment,
+// standard input and parent-death signal, while go-plugin still creates the private
+// socket directory (UnixSocketConfig) that only a RunnerFunc gets.
+type procRunner struct {
+	cmd            *exec.Cmd
+	stdout, stderr io.ReadCloser
+	pid            int
+}
+
+func newProcRunner(cmd *exec.Cmd) (*procRunner, error) {
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	return &procRunner{cmd: cmd, stdout: stdout, stderr: stderr}, nil
+}
+
+func (r *procRunner) Start(context.Context) error {
+	if err := r.cmd.Start(); err != nil {
+		return err
+	}
+	r.pid = r.cmd.Process.Pid
+	return nil
+}
+
+func (r *procRunner) Wait(context.Context) error { return r.cmd.Wait() }
+
+func (r *procRunner) Kill(context.Context) error {
+	if r.cmd.Process == nil {
+		return nil
+	}
+	if err := r.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return err
+	}
+	return nil
+}
+
+func (r *procRunner) Stdout() io.ReadCloser { return r.stdout }
+func (r *procRunner) Stderr() io.ReadCloser { return r.stderr }
+func (r *procRunner) Name() string          { return r.cmd.Path }
+func (r *procRunner) Diagnose(context.Context) string {
+	return "the program is not a dbos-cloud plugin, or was built for another protocol version"
+}
+
+func (r *procRunner) ID() string {
+	if r.pid == 0 {
+		return ""
+	}
+	return strconv.Itoa(r.pid)
+}
+
+func (r *procRunner) PluginToHost(n, a string) (string, string, error) { return n, a, nil }
+func (r *procRunner) HostToPlugin(n, a string) (string, string, error) { return n, a, nil }

@@ -1,0 +1,164 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
+
+	pluginpb "github.com/dbos-go/dbos-cloud/pkg/plugin/proto"
+	"github.com/dbos-go/dbos-cloud/pkg/secret"
+)
+
+// Provider is what a plugin implements.
+type Provider interface {
+	// Describe returns the command tree. It must not depend on the account or on the
+	// network: the host caches the answer until the binary changes.
+	Describe(ctx context.Context) (*pluginpb.Description, error)
+
+	// Run runs the leaf command inv.Path. A nil error means exit code 0; an
+	// *ExitError chooses the exit code and the one-line message; any other error
+	// exits 1 with its text.
+	Run(ctx context.Context, inv Invocation, host *HostClient) error
+}
+
+// Invocation is one command line, as parsed by the host.
+type Invocation struct {
+	Path    []string          // canonical command names, top-level first
+	Args    []string          // positional arguments
+	Flags   map[string]string // every flag of the leaf command, in text form
+	Account string            // the selected account; empty means the default one
+	JSON    bool              // --json was given
+}
+
+// String returns the value of a string flag.
+func (inv Invocation) String(name string) string { return inv.Flags[name] }
+
+// Bool returns the value of a bool flag; anything unparsable is false.
+func (inv Invocation) Bool(name string) bool {
+	v, _ := strconv.ParseBool(inv.Flags[name])
+	return v
+}
+
+// Int returns the value of an int flag; anything unparsable is 0.
+func (inv Invocation) Int(name string) int {
+	v, _ := strconv.Atoi(inv.Flags[name])
+	return v
+}
+
+// Duration returns the value of a duration flag; anything unparsable is 0.
+func (inv Invocation) Duration(name string) time.Duration {
+	v, _ := time.ParseDuration(inv.Flags[name])
+	return v
+}
+
+// ExitError is a failed run with a chosen exit code and a one-line message that the
+// host prints as its own error.
+type ExitError struct {
+	Code    int
+	Message string
+}
+
+func (e *ExitError) Error() string { return e.Message }
+
+// TokenInfo is a short-lived access token with the account facts that go with it.
+type TokenInfo struct {
+	Account      string
+	AccessToken  secret.Token
+	ExpiresAt    time.Time
+	User         string
+	Organization string
+	APIURL       string // e.g. https://cloud.dbos.dev
+}
+
+// HostClient is the plugin's view of the services the host lends it for one run.
+type HostClient struct {
+	rpc pluginpb.HostServicesClient
+	ctx context.Context // the run's context, for the writers
+}
+
+// Token asks the host for an access token of account that stays valid for minTTL.
+func (h *HostClient) Token(
+	ctx context.Context, account string, minTTL time.Duration,
+) (TokenInfo, error) {
+	resp, err := h.rpc.Token(ctx, &pluginpb.TokenRequest{
+		Account: account, MinTtlMs: minTTL.Milliseconds(),
+	})
+	if err != nil {
+		return TokenInfo{}, fmt.Errorf("get token from host: %w", err)
+	}
+	return TokenInfo{
+		Account:      resp.GetAccount(),
+		AccessToken:  secret.New(resp.GetAccessToken()),
+		ExpiresAt:    time.UnixMilli(resp.GetExpiresAtUnixMs()),
+		User:         resp.GetUser(),
+		Organization: resp.GetOrganization(),
+		APIURL:       resp.GetApiUrl(),
+	}, nil
+}
+
+// SetOrganization tells the host that account now belongs to org, so that the next
+// command needs no new login.
+func (h *HostClient) SetOrganization(ctx context.Context, account, org string) error {
+	_, err := h.rpc.SetOrganization(ctx, &pluginpb.SetOrganizationRequest{
+		Account: account, Organization: org,
+	})
+	if err != nil {
+		return fmt.Errorf("set organization on host: %w", err)
+	}
+	return nil
+}
+
+// Stdout writes to the host's standard output. Use it, not os.Stdout, which belongs
+// to go-plugin.
+func (h *HostClient) Stdout() io.Writer {
+	return &hostWriter{h: h, stream: pluginpb.Stream_STREAM_STDOUT}
+}
+
+// Stderr writes to the host's standard error.
+func (h *HostClient) Stderr() io.Writer {
+	return &hostWriter{h: h, stream: pluginpb.Stream_STREAM_STDERR}
+}
+
+type hostWriter struct {
+	h      *HostClient
+	stream pluginpb.Stream
+}
+
+func (w *hostWriter) Write(p []byte) (int, error) {
+	for off := 0; off < len(p); off += maxOutputChunk {
+		end := min(off+maxOutputChunk, len(p))
+		_, err := w.h.rpc.Output(w.h.ctx, &pluginpb.OutputRequest{
+			Stream: w.stream, Data: p[off:end],
+		})
+		if err != nil {
+			return off, fmt.Errorf("write to host: %w", err)
+		}
+	}
+	return len(p), nil
+}
+
+// maxOutputChunk bounds one Output call; the host refuses larger ones.
+const maxOutputChunk = 256 << 10
+
+// Serve runs the plugin: it answers the host's handshake and serves p until the host
+// closes the connection. Logs go to stderr as JSON, where the host picks them up.
+// Call it from main; it does not return when started by a host.
+func Serve(p Provider) {
+	goplugin.Serve(&goplugin.ServeConfig{
+		HandshakeConfig: Handshake,
+		Plugins:         goplugin.PluginSet{pluginKey: &grpcPlugin{provider: p}},
+		GRPCServer:      goplugin.DefaultGRPCServer,
+		Logger: hclog.New(&hclog.LoggerOptions{
+			Name:       "plugin",
+			Output:     os.Stderr,
+			Level:      hclog.Debug,
+			JSONFormat: true,
+		}),
+	})
+}
