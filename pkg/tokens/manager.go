@@ -20,9 +20,10 @@ type Policy struct {
 	// RefreshAt is the fraction of an access token's lifetime after which it is
 	// refreshed in the background (default 0.75).
 	RefreshAt float64
-	// Jitter is the fraction of the lifetime by which the refresh may come earlier,
-	// at random, so that many accounts do not refresh together (default 0.05).
-	Jitter float64
+	// Jitter is how much earlier, at most and at random, the refresh may come, so
+	// that many accounts do not refresh together (default 30s; never more than half
+	// the time until the refresh point).
+	Jitter time.Duration
 	// ActiveWindow: only accounts used within it are refreshed in the background
 	// (default 1h); idle accounts are refreshed on their next use, so that the login
 	// service's inactivity expiry keeps its meaning.
@@ -33,8 +34,8 @@ func (p Policy) withDefaults() Policy {
 	if p.RefreshAt <= 0 || p.RefreshAt >= 1 {
 		p.RefreshAt = 0.75
 	}
-	if p.Jitter < 0 || p.Jitter >= p.RefreshAt {
-		p.Jitter = 0.05
+	if p.Jitter <= 0 {
+		p.Jitter = 30 * time.Second
 	}
 	if p.ActiveWindow <= 0 {
 		p.ActiveWindow = time.Hour

@@ -391,7 +391,7 @@ func TestBackgroundRefreshOnlyWhenActive(t *testing.T) {
 
 func TestRefreshAtPolicy(t *testing.T) {
 	m := newTestManager(t, newMemStore(), newFakeIDP(time.Hour, false), func(o *Options) {
-		o.Policy = Policy{RefreshAt: 0.5, Jitter: 0.1}
+		o.Policy = Policy{RefreshAt: 0.5, Jitter: 10 * time.Second}
 	})
 	issued := time.Unix(1000, 0)
 	for range 100 {

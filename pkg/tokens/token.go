@@ -220,11 +220,10 @@ func (m *Manager) markLoginRequired(a *account, why string) {
 	a.mu.Unlock()
 }
 
-// refreshAt picks the background refresh time: RefreshAt of the lifetime, minus up to
-// Jitter of it at random.
+// refreshAt picks the background refresh time: RefreshAt of the lifetime, minus a
+// random part of Jitter (at most half the time until that point).
 func (m *Manager) refreshAt(issued, expiry time.Time) time.Time {
 	p := m.policy.Load()
-	life := expiry.Sub(issued)
-	at := issued.Add(time.Duration(float64(life) * p.RefreshAt))
-	return at.Add(-m.jitter(time.Duration(float64(life) * p.Jitter)))
+	due := time.Duration(float64(expiry.Sub(issued)) * p.RefreshAt)
+	return issued.Add(due - m.jitter(min(p.Jitter, due/2)))
 }
