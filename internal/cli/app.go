@@ -1,0 +1,204 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+// Deps is what the commands need from outside: streams, environment, clients. Run
+// fills zero fields with the real ones, so tests set only what they replace.
+type Deps struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv reads the environment; os.Getenv when nil.
+	Getenv func(string) string
+	// IsTerminal reports whether a stream (an *os.File, or anything) is an
+	// interactive terminal. Decides colour, the updating wait line and prompts.
+	IsTerminal func(stream any) bool
+	// HTTP sends every request to the login service and the API.
+	HTTP *http.Client
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Version is printed by --version and sent in the User-Agent.
+	Version string
+	// Executable is this program's path; dbos-credd is looked for next to it.
+	Executable string
+	// Daemon connects to dbos-credd; ConnectDaemon when nil.
+	Daemon func(opts DaemonOptions) (Daemon, error)
+	// OpenBrowser opens a URL in the user's browser; failures are ignored.
+	OpenBrowser func(url string) error
+	// PluginCommands returns the commands of installed plugins (the organization
+	// commands). It is called only when the first command word is not a built-in
+	// command, or for help, so that `dbos-cloud token` never discovers plugins.
+	// The Services it is given serve tokens for the account the command line selects.
+	PluginCommands func(svc Services) []*cli.Command
+}
+
+// globalOptions are the flags every command shares.
+type globalOptions struct {
+	Account    string
+	AccountSet bool
+	JSON       bool
+	ConfigPath string
+	ConfigSet  bool
+	Debug      bool
+}
+
+// Run runs the command line args (args[0] is the program name) and returns the exit
+// code. Errors are printed to deps.Stderr as one line.
+func Run(ctx context.Context, args []string, deps Deps) int {
+	e := newEnv(deps)
+	app := e.newApp()
+
+	if first := firstCommand(args); deps.PluginCommands != nil && !isBuiltin(app, first) {
+		app.Commands = append(app.Commands, deps.PluginCommands(e)...)
+	}
+
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return ExitOK
+	}
+	if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
+		err = fmt.Errorf("%w: %w", context.Canceled, err)
+	}
+	return e.report(err)
+}
+
+// report prints err as one line (plus a usage pointer for usage errors) and
+// returns its exit code.
+func (e *env) report(err error) int {
+	code := ExitCode(err)
+	msg := message(err)
+	if code == ExitInterrupted {
+		msg = "interrupted"
+	}
+	fmt.Fprintf(e.stderr, "%s %s\n", e.out.paint(colorRed, "dbos-cloud:"), msg)
+	if code == ExitUsage {
+		fmt.Fprintln(e.stderr, "Run 'dbos-cloud --help' for usage.")
+	}
+	return code
+}
+
+// newApp builds the command tree.
+func (e *env) newApp() *cli.App {
+	app := &cli.App{
+		Name:      "dbos-cloud",
+		Usage:     "log in to DBOS Cloud and manage accounts",
+		Version:   e.deps.Version,
+		Reader:    e.deps.Stdin,
+		Writer:    e.deps.Stdout,
+		ErrWriter: e.deps.Stderr,
+		Flags:     globalFlags(),
+		Before:    e.before,
+		Commands: []*cli.Command{
+			newLoginCmd(e, nil), newLogoutCmd(e, nil), newRevokeCmd(e, nil),
+			newRegisterCmd(e, nil), newProfileCmd(e, nil), newTokenCmd(e, nil),
+			newAccountCmd(e, nil, nil), newStatusCmd(e, nil),
+			newCredentialsCmd(e, nil, nil),
+		},
+		HideHelpCommand: true,
+		Suggest:         true,
+		// Errors are printed and mapped to exit codes by Run, never by urfave's
+		// os.Exit.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageErrorf("%v", err)
+		},
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return usageErrorf("unknown command %q", c.Args().First())
+			}
+			_ = cli.ShowAppHelp(c)
+			return usageErrorf("no command given")
+		},
+	}
+	for _, cmd := range app.Commands {
+		setUsageHandlers(cmd)
+	}
+	return app
+}
+
+// setUsageHandlers makes flag errors of cmd and its subcommands usage errors.
+func setUsageHandlers(cmd *cli.Command) {
+	cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+		return usageErrorf("%s: %v", cmd.Name, err)
+	}
+	for _, sub := range cmd.Subcommands {
+		setUsageHandlers(sub)
+	}
+}
+
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "account", Aliases: []string{"a"},
+			Usage: "account `NAME` to use (default: $DBOS_ACCOUNT, the config's default_account, or \"default\")"},
+		&cli.BoolFlag{Name: "json", Usage: "print data as compact JSON"},
+		&cli.StringFlag{Name: "config", Usage: "config file `PATH` (default: $DBOS_CONFIG or the user config dir)"},
+		&cli.BoolFlag{Name: "debug", Usage: "log what happens to stderr (never a token)"},
+	}
+}
+
+// before records the global flags; it does no I/O, so that `token` stays fast.
+func (e *env) before(c *cli.Context) error {
+	e.globals = globalOptions{
+		Account:    c.String("account"),
+		AccountSet: c.IsSet("account"),
+		JSON:       c.Bool("json"),
+		ConfigPath: c.String("config"),
+		ConfigSet:  c.IsSet("config"),
+		Debug:      c.Bool("debug"),
+	}
+	if e.globals.Debug {
+		e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		e.http = debugHTTP(e.http, e.log)
+	}
+	return nil
+}
+
+// firstCommand returns the first word of args (after the program name) that is not
+// a global flag or a global flag's value; "" if there is none.
+func firstCommand(args []string) string {
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			if i+1 < len(args) {
+				return args[i+1]
+			}
+			return ""
+		case a == "-a" || a == "--account" || a == "-account" || a == "--config" || a == "-config":
+			i++
+		case strings.HasPrefix(a, "-"):
+		default:
+			return a
+		}
+	}
+	return ""
+}
+
+// isBuiltin reports whether name is one of app's own commands ("" and "help" are
+// not: help lists plugin commands too).
+func isBuiltin(app *cli.App, name string) bool {
+	if name == "" || name == "help" {
+		return false
+	}
+	return slices.ContainsFunc(app.Commands, func(c *cli.Command) bool { return c.HasName(name) })
+}
+
+// isTerminal is the default Deps.IsTerminal.
+func isTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
