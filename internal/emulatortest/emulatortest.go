@@ -291,12 +291,15 @@ func (e *Emulator) PostForm(tb testing.TB, path string, form url.Values) (int, [
 		map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
 }
 
-// API sends a /v1alpha1-style request with a bearer token and a JSON body (nil for
-// none) and returns the status and body.
+// API sends a /v1alpha1-style request with a bearer token (none when empty) and a
+// body: nil for none, a []byte sent as is (for malformed JSON), anything else
+// JSON-encoded. It returns the status and body.
 func (e *Emulator) API(tb testing.TB, method, path, access string, body any) (int, []byte) {
 	tb.Helper()
 	var r io.Reader = http.NoBody
-	if body != nil {
+	if raw, ok := body.([]byte); ok {
+		r = bytes.NewReader(raw)
+	} else if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			tb.Fatalf("emulatortest: encode body: %v", err)
