@@ -83,7 +83,9 @@ func decodeAPIError(status int, body []byte, sent ...secret.Token) *APIError {
 		return e
 	}
 
-	e.Message = clean(secret.Scrub(*w.Message, sent...), maxMessageLen)
+	if m := clean(secret.Scrub(*w.Message, sent...), maxMessageLen); m != "" {
+		e.Message = m
+	}
 	e.RequestID = clean(secret.Scrub(*w.RequestID, sent...), maxIDLen)
 	if d, ok := w.DetailedError.(string); ok {
 		e.DetailedError = clean(secret.Scrub(d, sent...), maxMessageLen)
