@@ -69,14 +69,28 @@ func (e *Error) Unwrap() error { return e.Err }
 // ExitCode implements cli.ExitCoder.
 func (e *Error) ExitCode() int { return e.Code }
 
+// Is makes an *Error with ExitUsage, ExitBadInput or ExitLoginRequired match
+// ErrUsage, ErrBadInput or ErrLoginRequired.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrUsage:
+		return e.Code == ExitUsage
+	case ErrBadInput:
+		return e.Code == ExitBadInput
+	case ErrLoginRequired:
+		return e.Code == ExitLoginRequired
+	}
+	return false
+}
+
 // usageErrorf returns an error that exits with ExitUsage.
 func usageErrorf(format string, args ...any) error {
-	return &Error{Code: ExitUsage, Err: fmt.Errorf("%w: "+format, append([]any{ErrUsage}, args...)...)}
+	return &Error{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
 }
 
 // badInputf returns an error that exits with ExitBadInput.
 func badInputf(format string, args ...any) error {
-	return &Error{Code: ExitBadInput, Err: fmt.Errorf(format+": %w", append(args, ErrBadInput)...)}
+	return &Error{Code: ExitBadInput, Err: fmt.Errorf(format, args...)}
 }
 
 // loginRequired builds the exit-3 error for account, naming the login command.

@@ -17,7 +17,7 @@ import (
 const maxTokenLen = 16 << 10
 
 // errNoTerminal: a prompt was needed but stdin or stderr is not a terminal.
-var errNoTerminal = errors.New("no terminal to prompt on")
+var errNoTerminal = errors.New("no terminal to ask on")
 
 // checkTokenText rejects text that cannot be a token: empty, too long, or holding
 // anything but printable ASCII without spaces (JWTs, opaque tokens and invite
@@ -95,9 +95,9 @@ func (e *env) canPrompt() bool {
 
 // prompt asks for a required value on the terminal; without one it fails with a
 // bad-input error naming the flag that gives the value instead.
-func (e *env) prompt(label, flag string) (string, error) {
+func (e *env) prompt(label, what, flag string) (string, error) {
 	if !e.canPrompt() {
-		return "", badInputf("%s is needed but %v; give --%s", strings.ToLower(label), errNoTerminal, flag)
+		return "", badInputf("%s is needed but there is %v; give --%s", what, errNoTerminal, flag)
 	}
 	if e.stdinReader == nil {
 		e.stdinReader = bufio.NewReader(e.deps.Stdin)
@@ -110,7 +110,7 @@ func (e *env) prompt(label, flag string) (string, error) {
 			return v, nil
 		}
 		if err != nil {
-			return "", badInputf("%s: no answer (%v)", strings.ToLower(label), err)
+			return "", badInputf("%s: no answer (%v)", what, err)
 		}
 	}
 }

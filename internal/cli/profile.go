@@ -114,6 +114,12 @@ func (e *env) runToken(ctx context.Context, o *tokenOptions) error {
 	if err != nil {
 		return err
 	}
+	// An access-only login cannot be refreshed: say so rather than hand out a token
+	// that dies too soon.
+	if left := cred.Expiry.Sub(e.deps.Now()); o.MinTTL > 0 && !cred.Expiry.IsZero() && left < o.MinTTL {
+		return loginRequired(cred.Account, fmt.Errorf("its token expires in %s, less than --min-ttl %s, "+
+			"and cannot be refreshed: %w", left.Round(time.Second), o.MinTTL, ErrLoginRequired))
+	}
 	if !o.JSON {
 		_, err := fmt.Fprintln(e.stdout, cred.AccessToken.Reveal())
 		return err

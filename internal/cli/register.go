@@ -174,18 +174,19 @@ func (e *env) registration(o *registerOptions, inv secret.Token) (cloud.Registra
 		dst   *string
 		given *string
 		label string
+		what  string
 		flag  string
 	}{
-		{&reg.GivenName, o.GivenName, "Enter first/given name", "given-name"},
-		{&reg.FamilyName, o.FamilyName, "Enter last/family name", "family-name"},
-		{&reg.Company, o.Company, "Enter company name", "company"},
+		{&reg.GivenName, o.GivenName, "Enter first/given name", "a given name", "given-name"},
+		{&reg.FamilyName, o.FamilyName, "Enter last/family name", "a family name", "family-name"},
+		{&reg.Company, o.Company, "Enter company name", "a company name", "company"},
 	}
 	for _, f := range fields {
 		if f.given != nil {
 			*f.dst = *f.given
 			continue
 		}
-		v, err := e.prompt(f.label, f.flag)
+		v, err := e.prompt(f.label, f.what, f.flag)
 		if err != nil {
 			return reg, err
 		}
