@@ -38,7 +38,11 @@ func settingsFrom(c *config.Config) (settings, error) {
 		logLevel: c.Daemon.LogLevel,
 	}
 	for name, a := range c.Accounts {
-		ep, err := resolveEndpoints(a.Domain, a.Issuer, a.ClientID)
+		domain := a.Domain
+		if a.APIURL != "" {
+			domain = a.APIURL
+		}
+		ep, err := resolveEndpoints(domain, a.Issuer, a.ClientID)
 		if err != nil {
 			return settings{}, fmt.Errorf("account %s: %w", name, err)
 		}
