@@ -128,7 +128,7 @@ func ExitCode(err error) int {
 		return ExitInterrupted
 	case errors.Is(err, ErrUsage):
 		return ExitUsage
-	case errors.Is(err, ErrBadInput):
+	case errors.Is(err, ErrBadInput), errors.Is(err, cloud.ErrInvalidUsername):
 		return ExitBadInput
 	case errors.Is(err, ErrPlugin):
 		return ExitPlugin
