@@ -20,7 +20,12 @@ import (
 
 // inProcess serves the daemon's Service on a real socket from inside the test, so
 // the server's connection bound can be raised for the 1000-client test.
-func inProcess(t *testing.T, em *emulatortest.Emulator) (*ipc.Client, *tokens.Manager) {
+func inProcess(t *testing.T, _ *emulatortest.Emulator) (*ipc.Client, *tokens.Manager) {
+	t.Helper()
+	return inProcessTB(t)
+}
+
+func inProcessTB(t testing.TB) (*ipc.Client, *tokens.Manager) {
 	t.Helper()
 	store, err := keyringstore.Open(keyringstore.Options{Backends: []string{"file"},
 		FileDir: t.TempDir(), FilePassword: secret.New("pw")})
