@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
@@ -41,32 +40,21 @@ func (c *commandsClient) describe(ctx context.Context) (*pluginpb.Description, e
 	return c.rpc.Describe(ctx, &pluginpb.DescribeRequest{})
 }
 
-// run lends srv through the broker for the duration of one Run call. It returns the
-// plugin's response, and separately the first error a host service returned to the
-// plugin: when the run fails because of it, that error (say, "login required") is
-// what the user should see.
+// run lends srv through the broker for the duration of one Run call. The listener
+// is accepted here rather than with AcceptAndServe, which reports a plugin that died
+// early through the global log package, onto the user's terminal.
 func (c *commandsClient) run(
 	ctx context.Context, req *pluginpb.RunRequest, srv *hostServer,
 ) (*pluginpb.RunResponse, error) {
-	var (
-		mu sync.Mutex
-		gs *grpc.Server
-	)
 	id := c.broker.NextId()
-	go c.broker.AcceptAndServe(id, func(opts []grpc.ServerOption) *grpc.Server {
-		mu.Lock()
-		defer mu.Unlock()
-		gs = grpc.NewServer(opts...)
-		pluginpb.RegisterHostServicesServer(gs, srv)
-		return gs
-	})
-	defer func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if gs != nil {
-			gs.Stop()
-		}
-	}()
+	l, err := c.broker.Accept(id)
+	if err != nil {
+		return nil, fmt.Errorf("lend host services: %w", err)
+	}
+	gs := grpc.NewServer()
+	pluginpb.RegisterHostServicesServer(gs, srv)
+	go func() { _ = gs.Serve(l) }()
+	defer gs.Stop()
 
 	req.HostServices = id
 	return c.rpc.Run(ctx, req)

@@ -112,7 +112,8 @@ func (h *Host) startErr(ctx context.Context, err error) error {
 		return fmt.Errorf("%w: interrupted while starting: %w", ErrCrashed, ctx.Err())
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
 		return fmt.Errorf("%w: did not start within %v", ErrTimeout, h.startTimeout())
-	case strings.Contains(msg, "plugin exited before we could connect"):
+	case strings.Contains(msg, "plugin exited before we could connect"),
+		strings.Contains(msg, "Failed to read any lines from plugin's stdout"):
 		return fmt.Errorf("%w: exited before the handshake", ErrCrashed)
 	}
 	return fmt.Errorf("%w: %s", ErrHandshake, oneLine(msg))
