@@ -13,8 +13,7 @@ import (
 // accept time, and a slot in the connection limit that Close gives back.
 type peerConn struct {
 	net.Conn
-	peer    Peer
-	peerErr error
+	info *peerInfo
 
 	release   func()
 	closeOnce sync.Once
@@ -57,8 +56,9 @@ func (g *gateListener) Accept() (net.Conn, error) {
 			continue
 		}
 
-		pc := &peerConn{Conn: c, release: func() { <-g.slots }}
-		pc.peer, pc.peerErr = peerOf(c)
+		peer, err := peerOf(c)
+		pc := &peerConn{Conn: c, info: &peerInfo{peer: peer, err: err},
+			release: func() { <-g.slots }}
 		return pc, nil
 	}
 }
@@ -74,26 +74,37 @@ func (g *gateListener) warnLimit() {
 
 type peerKey struct{}
 
-// peerInfo is what the server knows of a request's peer.
+// peerInfo is what the server knows of a connection's peer. It lives as long as
+// the connection, so the executable is looked up at most once per connection.
 type peerInfo struct {
 	peer Peer
 	err  error
+
+	exeOnce sync.Once
 }
+
+// withExe returns the peer with its executable path filled in.
+func (p *peerInfo) withExe() Peer {
+	p.exeOnce.Do(func() { p.peer.Exe = peerExe(p.peer.PID) })
+	return p.peer
+}
+
+var noPeer = &peerInfo{err: errNoPeer}
 
 // connContext is http.Server.ConnContext: it carries the peer into each request.
 func connContext(ctx context.Context, c net.Conn) context.Context {
 	pc, ok := c.(*peerConn)
 	if !ok {
-		return context.WithValue(ctx, peerKey{}, peerInfo{err: errNoPeer})
+		return context.WithValue(ctx, peerKey{}, noPeer)
 	}
-	return context.WithValue(ctx, peerKey{}, peerInfo{peer: pc.peer, err: pc.peerErr})
+	return context.WithValue(ctx, peerKey{}, pc.info)
 }
 
 // peerFrom returns the request's peer as recorded by connContext.
-func peerFrom(ctx context.Context) peerInfo {
-	pi, ok := ctx.Value(peerKey{}).(peerInfo)
+func peerFrom(ctx context.Context) *peerInfo {
+	pi, ok := ctx.Value(peerKey{}).(*peerInfo)
 	if !ok {
-		return peerInfo{err: errNoPeer}
+		return noPeer
 	}
 	return pi
 }

@@ -1,6 +1,7 @@
 package ipc
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,8 +9,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -84,13 +87,19 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			return
 		}
 
+		// The mux would answer these with a bare 400 or an HTML redirect.
+		if r.RequestURI == "*" || r.URL.Path == "" || path.Clean(r.URL.Path) != r.URL.Path {
+			writeError(w, NewError(CodeBadRequest, "request path must be absolute and clean, e.g. /v1/status"))
+			return
+		}
+
 		next.ServeHTTP(w, r)
 	})
 }
 
 // rejectPeer answers a connection from another uid, or one whose credentials the
 // kernel would not give, and closes it.
-func (s *Server) rejectPeer(w http.ResponseWriter, pi peerInfo) {
+func (s *Server) rejectPeer(w http.ResponseWriter, pi *peerInfo) {
 	if pi.err != nil {
 		s.log.Warn("refused connection: peer credentials unavailable", "err", pi.err)
 	} else {
@@ -121,8 +130,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	peer := peerFrom(r.Context()).peer
-	peer.Exe = peerExe(peer.PID)
+	peer := peerFrom(r.Context()).withExe()
 	resp, err := s.svc.Token(r.Context(), peer, req)
 	s.respond(w, r, resp, err)
 }
@@ -237,20 +245,22 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, dst any, allowEm
 		writeError(w, tooLarge(s.opts.MaxBodyBytes))
 		return false
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
-	dec.DisallowUnknownFields()
-
-	err := dec.Decode(dst)
-	if errors.Is(err, io.EOF) && allowEmpty {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)); err != nil {
+		writeError(w, decodeError(err, s.opts.MaxBodyBytes))
+		return false
+	}
+	body := buf.Bytes()
+	if allowEmpty && len(bytes.TrimSpace(body)) == 0 {
 		return true
 	}
-	if err == nil {
-		if extra := dec.Decode(&json.RawMessage{}); !errors.Is(extra, io.EOF) {
-			err = errTrailing
-			if extra != nil && !isSyntaxOrEOF(extra) {
-				err = extra
-			}
-		}
+
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err == nil && len(bytes.TrimSpace(body[dec.InputOffset():])) != 0 {
+		err = errTrailing
 	}
 	if err != nil {
 		writeError(w, decodeError(err, s.opts.MaxBodyBytes))
@@ -260,11 +270,6 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, dst any, allowEm
 }
 
 var errTrailing = errors.New("trailing data after the JSON value")
-
-func isSyntaxOrEOF(err error) bool {
-	var se *json.SyntaxError
-	return errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF)
-}
 
 // decodeError turns a body-decoding failure into a client error.
 func decodeError(err error, limit int64) *Error {
@@ -340,21 +345,38 @@ func writeError(w http.ResponseWriter, e *Error) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := json.NewEncoder(buf).Encode(v); err != nil { // Encode adds the newline
 		status = http.StatusInternalServerError
-		body = []byte(`{"code":"internal","message":"dbos-credd could not encode its response"}`)
+		buf.Reset()
+		buf.WriteString(`{"code":"internal","message":"dbos-credd could not encode its response"}` + "\n")
 	}
-	body = append(body, '\n')
 
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	// Token responses must not sit in any cache.
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// Buffers for request and response bodies, reused across requests. Oversized ones
+// are dropped rather than kept, so one big status does not pin memory; contents are
+// zeroed first, since a body may have held a refresh token or a password.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuffer() *bytes.Buffer { return bufPool.Get().(*bytes.Buffer) }
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() > 64<<10 {
+		return
+	}
+	clear(b.Bytes())
+	b.Reset()
+	bufPool.Put(b)
 }
 
 // statusRecorder remembers the status for the request log line.

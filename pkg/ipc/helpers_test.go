@@ -227,9 +227,14 @@ type testServer struct {
 
 func startServer(t testing.TB, svc *fakeService, opts ServerOptions) *testServer {
 	t.Helper()
+	return startServerLevel(t, svc, opts, slog.LevelDebug)
+}
+
+func startServerLevel(t testing.TB, svc *fakeService, opts ServerOptions, level slog.Level) *testServer {
+	t.Helper()
 	path := filepath.Join(sockDir(t), "credd.sock")
 	logBuf := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: level}))
 
 	ln, err := Listen(path, log)
 	if err != nil {
