@@ -296,3 +296,34 @@ func TestSecretServiceThroughDaemon(t *testing.T) {
 		t.Fatalf("token after forget: %v", err)
 	}
 }
+
+// TestBackgroundRefresh: an account in use is refreshed before its token expires,
+// with no request waiting on it; the rotated token is saved and keeps working.
+func TestBackgroundRefresh(t *testing.T) {
+	em := emulatortest.Start(t, "--access-token-ttl", "4s", "--rotate-refresh-tokens")
+	d := credtest.Start(t, credtest.Options{ConfigTOML: `
+[daemon]
+refresh_at = 0.5
+refresh_jitter = "100ms"
+`})
+	c := d.Client()
+	access, refresh := storeLogin(t, em, c, "bg", "fay")
+	if _, err := c.Token(ctxT(t), ipc.TokenRequest{Account: "bg"}); err != nil {
+		t.Fatal(err)
+	}
+
+	before := em.Stats(t).TokenGrants.RefreshToken
+	eventually(t, "two background refreshes", func() bool {
+		return em.Stats(t).TokenGrants.RefreshToken-before >= 2
+	})
+	tok, err := c.Token(ctxT(t), ipc.TokenRequest{Account: "bg"})
+	if err != nil || tok.AccessToken == access {
+		t.Fatalf("token after background refresh: %v (same as the first: %v)", err, tok.AccessToken == access)
+	}
+	st, _ := c.Status(ctxT(t))
+	if st.Counters.Refreshes < 2 || st.Counters.Failures != 0 {
+		t.Fatalf("counters = %+v", st.Counters)
+	}
+	d.Stop(t)
+	credtest.CheckNoLeak(t, "daemon log", d.Logs(), access, refresh, tok.AccessToken)
+}
