@@ -69,7 +69,8 @@ func readParams(r *http.Request) (url.Values, error) {
 	}
 	vals, err := url.ParseQuery(string(body))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errBadBody, err)
+		// Not the parser's message: it quotes the input, which may hold a token.
+		return nil, fmt.Errorf("%w: not a valid form", errBadBody)
 	}
 	return vals, nil
 }
