@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -147,34 +148,61 @@ func columnAt(src string, off int) int {
 	return off - strings.LastIndexByte(src[:off], '\n')
 }
 
-// knownKeys lists the keys each table accepts, for unknown-key messages.
-var knownKeys = map[string]string{
-	"":         "default_account, [daemon], [accounts.NAME]",
-	"daemon":   "socket, autostart, refresh_at, refresh_jitter, active_window, keyring_backends, keyring_file_dir, log_level, log_format",
-	"accounts": "api_url, domain, issuer, client_id, audience",
+// schema lists the keys each table accepts, with exact case: the TOML library
+// matches struct fields case-insensitively, but TOML keys are case-sensitive and a
+// key that only works by accident should not be accepted.
+var schema = map[string][]string{
+	"":         {"default_account", "daemon", "accounts"},
+	"daemon":   {"socket", "autostart", "refresh_at", "refresh_jitter", "active_window", "keyring_backends", "keyring_file_dir", "log_level", "log_format"},
+	"accounts": {"api_url", "domain", "issuer", "client_id", "audience"},
 }
 
-// unknownKeys reports keys the schema does not have. A whole unknown table is one
-// error, not one per key inside it.
+// unknownKeys reports keys the schema does not have, and keys that differ from a
+// known one only in case. A whole unknown table is one error, not one per key.
 func unknownKeys(md toml.MetaData, src, path string) []*Error {
-	undecoded := md.Undecoded()
-	seen := make(map[string]bool, len(undecoded))
-	for _, k := range undecoded {
-		seen[k.String()] = true
-	}
-
 	var errs []*Error
-	for _, k := range undecoded {
-		if len(k) > 1 && seen[k[:len(k)-1].String()] {
-			continue // inside an unknown table
+	bad := map[string]bool{}
+	for _, k := range md.Keys() {
+		if len(k) > 1 && bad[k[:len(k)-1].String()] {
+			bad[k.String()] = true
+			continue // inside a table already reported
 		}
-		table := ""
-		if len(k) > 1 {
-			table = k[0]
+		table, name, ok := schemaSlot(k)
+		if ok && slices.Contains(schema[table], name) {
+			continue
+		}
+		bad[k.String()] = true
+
+		msg := "unknown key"
+		if md.Type(k...) == "Hash" {
+			msg = "unknown table"
+		}
+		for _, known := range schema[table] {
+			if ok && strings.EqualFold(known, name) {
+				msg = fmt.Sprintf("keys are case-sensitive; write %q", known)
+			}
+		}
+		if ok {
+			msg += "; known keys here: " + strings.Join(schema[table], ", ")
 		}
 		line, col := locate(src, k)
-		errs = append(errs, &Error{Path: path, Line: line, Column: col, Key: k.String(),
-			Msg: "unknown key; known keys here: " + knownKeys[table]})
+		errs = append(errs, &Error{Path: path, Line: line, Column: col, Key: k.String(), Msg: msg})
 	}
 	return errs
+}
+
+// schemaSlot returns the schema table a key belongs to and its name there; ok is
+// false for keys nested deeper than the schema goes.
+func schemaSlot(k toml.Key) (table, name string, ok bool) {
+	switch {
+	case len(k) == 1:
+		return "", k[0], true
+	case len(k) == 2 && k[0] == "daemon":
+		return "daemon", k[1], true
+	case len(k) == 2 && k[0] == "accounts":
+		return "", "accounts", true // the [accounts.NAME] table itself
+	case len(k) == 3 && k[0] == "accounts":
+		return "accounts", k[2], true
+	}
+	return "", "", false
 }
