@@ -25,7 +25,7 @@ A local stand-in for DBOS Cloud and its login service (OAuth device flow, the
 /v1alpha1 account and organization API). It is a DEVELOPMENT TOOL, NOT A SERVICE:
 it has no passwords, and anyone who reaches it can log in as anyone.
 
-Flags:
+Flags (one or two dashes):
 `)
 		fs.PrintDefaults()
 	}
