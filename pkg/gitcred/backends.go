@@ -1,0 +1,79 @@
+package gitcred
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dbos-go/dbos-cloud/pkg/ipc"
+	"github.com/dbos-go/dbos-cloud/pkg/oauth"
+	"github.com/dbos-go/dbos-cloud/pkg/secret"
+)
+
+// Daemon answers from dbos-credd over its socket.
+type Daemon struct {
+	Client *ipc.Client
+}
+
+// Accounts implements Backend: every account the daemon knows, logged in or not, so
+// that a user whose login expired hears why instead of being asked for a password.
+func (d Daemon) Accounts(ctx context.Context) ([]Account, error) {
+	list, err := d.Client.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Account, 0, len(list.Accounts))
+	for _, a := range list.Accounts {
+		if a.State == ipc.StateNotLoggedIn {
+			continue
+		}
+		out = append(out, Account{Name: a.Name, APIURL: a.APIURL, User: a.User,
+			Default: a.Name == list.Default})
+	}
+	return out, nil
+}
+
+// Token implements Backend.
+func (d Daemon) Token(ctx context.Context, account string, minTTL time.Duration) (Answer, error) {
+	tr, err := d.Client.Token(ctx, ipc.TokenRequest{Account: account,
+		MinTTLSeconds: int64(minTTL / time.Second)})
+	if err != nil {
+		return Answer{}, err
+	}
+	return Answer{Username: tr.User, Password: secret.New(tr.AccessToken), Expiry: tr.ExpiresAt}, nil
+}
+
+// Forget implements Backend: only the cached access token goes; the login stays.
+func (d Daemon) Forget(ctx context.Context, account string) error {
+	return d.Client.DropCache(ctx, account)
+}
+
+// Static answers with one access token given by the environment (DBOS_TOKEN in CI)
+// for one API host.
+type Static struct {
+	Account string
+	APIURL  string
+	Access  secret.Token
+}
+
+// Accounts implements Backend.
+func (s Static) Accounts(context.Context) ([]Account, error) {
+	return []Account{{Name: s.Account, APIURL: s.APIURL, Default: true}}, nil
+}
+
+// Token implements Backend. The expiry is read from the JWT without verification:
+// the API verifies it; here it only tells git when to stop caching it.
+func (s Static) Token(_ context.Context, _ string, minTTL time.Duration) (Answer, error) {
+	ans := Answer{Password: s.Access}
+	if c, err := oauth.ParseUnverified(s.Access); err == nil {
+		ans.Expiry = c.ExpiresAt
+		if time.Until(c.ExpiresAt) < minTTL {
+			return Answer{}, fmt.Errorf("the access token in the environment expires at %s: "+
+				"set a fresh one", c.ExpiresAt.UTC().Format(time.RFC3339))
+		}
+	}
+	return ans, nil
+}
+
+// Forget implements Backend; an environment token cannot be forgotten from here.
+func (s Static) Forget(context.Context, string) error { return nil }
