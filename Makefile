@@ -23,7 +23,7 @@ help: ## list the targets
 build: ## build every binary into ./bin
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ \
-		./cmd/dbos-cloud ./cmd/dbos-credd ./cmd/dbos-cloud-emulator
+		./cmd/dbos-cloud ./cmd/dbos-credd ./cmd/dbos-cloud-emulator ./cmd/git-credential-dbos
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/dbos-cloud-plugin-org ./plugins/org
 
 .PHONY: test
