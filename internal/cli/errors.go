@@ -93,8 +93,12 @@ func badInputf(format string, args ...any) error {
 	return &Error{Code: ExitBadInput, Err: fmt.Errorf(format, args...)}
 }
 
-// loginRequired builds the exit-3 error for account, naming the login command.
+// loginRequired builds the exit-3 error for account, naming the login command. A
+// daemon message that already names the fix is printed as it is.
 func loginRequired(account string, cause error) error {
+	if daemonSaysFix(cause) {
+		return &Error{Code: ExitLoginRequired, Err: cause}
+	}
 	if cause == nil {
 		cause = ErrLoginRequired
 	}
@@ -103,6 +107,13 @@ func loginRequired(account string, cause error) error {
 		Err:  fmt.Errorf("account %q: %w", account, cause),
 		Hint: "run: " + loginCommand(account),
 	}
+}
+
+// daemonSaysFix reports whether err carries a daemon message that names the
+// command to run.
+func daemonSaysFix(err error) bool {
+	var ie *ipc.Error
+	return errors.As(err, &ie) && strings.Contains(ie.Message, "dbos-cloud ")
 }
 
 // loginCommand is the command that logs account in.

@@ -190,6 +190,8 @@ func accountError(account string, err error) error {
 	switch {
 	case errors.Is(err, ipc.ErrLoginRequired):
 		return loginRequired(account, err)
+	case errors.Is(err, ipc.ErrAccountNotFound) && daemonSaysFix(err):
+		return &Error{Code: ExitUnknownAccount, Err: err}
 	case errors.Is(err, ipc.ErrAccountNotFound):
 		return &Error{Code: ExitUnknownAccount, Err: fmt.Errorf("account %q: %w", account, ipc.ErrAccountNotFound),
 			Hint: "log in with: " + loginCommand(account)}
