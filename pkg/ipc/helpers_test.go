@@ -30,6 +30,8 @@ func TestMain(m *testing.M) {
 		os.Exit(runHelperDaemon())
 	case "rawclient":
 		os.Exit(runHelperRawClient())
+	case "systemd":
+		os.Exit(runHelperSystemd())
 	}
 	os.Exit(m.Run())
 }
@@ -56,6 +58,36 @@ func runHelperDaemon() int {
 	}()
 	if err := srv.Serve(ln); err != nil {
 		log.Error("serve", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// runHelperSystemd serves the fake service on the socket passed as by systemd
+// (fd 3, LISTEN_FDS=1). systemd sets LISTEN_PID to the child's pid, which the test
+// cannot know before the start, so the helper sets it itself.
+func runHelperSystemd() int {
+	os.Setenv("LISTEN_PID", strconv.Itoa(os.Getpid()))
+	ln, ok, err := ListenSystemd(nil)
+	if err != nil || !ok {
+		fmt.Printf("activation failed: ok=%v err=%v\n", ok, err)
+		return 3
+	}
+	if os.Getenv("LISTEN_FDS") != "" {
+		fmt.Println("LISTEN_FDS left in the environment")
+		return 3
+	}
+	srv := NewServer(&fakeService{}, nil, ServerOptions{})
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-sig:
+		case <-time.After(2 * time.Minute):
+		}
+		_ = srv.Shutdown(context.Background())
+	}()
+	if err := srv.Serve(ln); err != nil {
 		return 1
 	}
 	return 0
