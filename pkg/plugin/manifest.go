@@ -4,10 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -183,6 +181,3 @@ func hashFile(path string) ([]byte, error) {
 	}
 	return h.Sum(nil), nil
 }
-
-// isNotExist reports a missing file in any wrapping.
-func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
