@@ -36,6 +36,8 @@ type state struct {
 	emu     *emulatortest.Emulator
 	daemon  *credtest.Daemon
 	secrets map[string]string // name -> value that must appear in no output
+	// access names the secrets that are access tokens: `token` may print them.
+	access map[string]bool
 	outputs []captured
 }
 
@@ -73,7 +75,7 @@ func TestScripts(t *testing.T) {
 			}
 			env.Setenv("PATH", strings.Join(dirs, string(os.PathListSeparator))+
 				string(os.PathListSeparator)+os.Getenv("PATH"))
-			env.Values[stateKey{}] = &state{tb: tb, secrets: map[string]string{}}
+			env.Values[stateKey{}] = &state{tb: tb, secrets: map[string]string{}, access: map[string]bool{}}
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -82,6 +84,7 @@ func TestScripts(t *testing.T) {
 			"dbos":     cmdDBOS,
 			"leakscan": cmdLeakscan,
 			"mode":     cmdMode,
+			"envfile":  cmdEnvfile,
 		},
 	})
 }
@@ -138,6 +141,7 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 		tok := refresh
 		if args[2] == "sub" {
 			tok = access
+			s.access[args[3]] = true
 		}
 		s.secret(ts, args[3], tok)
 	case "invite":
@@ -197,17 +201,18 @@ var userCodeRE = regexp.MustCompile(`User code: (\S+)`)
 
 // cmdDBOS runs dbos-cloud:
 //
-//	dbos [-code N] [-in FILE] [-approve IDENTITY | -deny] [-jwt] ARGS...
+//	dbos [-code N] [-in FILE] [-approve IDENTITY | -deny | -interrupt] [-jwt] ARGS...
 //
 // -code is the expected exit code (default 0); -in feeds FILE on stdin; -approve
 // reads the user code the login prints and approves it as IDENTITY through the
-// emulator's test API (-deny denies it); -jwt allows an access token on stdout.
+// emulator's test API (-deny denies it, -interrupt sends SIGINT as Ctrl-C would);
+// -jwt allows an access token on stdout.
 func cmdDBOS(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("use dbos -code N instead of ! dbos")
 	}
 	s := st(ts)
-	want, stdin, approve, deny, jwtOK := 0, "", "", false, false
+	want, stdin, approve, deny, jwtOK, interrupt := 0, "", "", false, false, false
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "-a" && args[0] != "--" {
 		switch args[0] {
 		case "-code":
@@ -220,6 +225,8 @@ func cmdDBOS(ts *testscript.TestScript, neg bool, args []string) {
 			approve, args = args[1], args[1:]
 		case "-deny":
 			deny = true
+		case "-interrupt":
+			interrupt = true
 		case "-jwt":
 			jwtOK = true
 		default:
@@ -255,10 +262,13 @@ run:
 	for sc.Scan() {
 		line := sc.Text()
 		stderr.WriteString(line + "\n")
-		if m := userCodeRE.FindStringSubmatch(line); m != nil && (approve != "" || deny) {
-			if deny {
+		if m := userCodeRE.FindStringSubmatch(line); m != nil {
+			switch {
+			case interrupt:
+				ts.Check(cmd.Process.Signal(os.Interrupt))
+			case deny:
 				s.emu.Deny(s.tb, m[1])
-			} else {
+			case approve != "":
 				s.emu.Approve(s.tb, m[1], approve)
 			}
 		}
@@ -300,7 +310,11 @@ func cmdLeakscan(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	for _, o := range s.outputs {
 		for name, sec := range s.secrets {
-			if strings.Contains(o.stdout+o.stderr, sec) {
+			out := o.stderr
+			if !o.jwtOK || !s.access[name] {
+				out += o.stdout
+			}
+			if strings.Contains(out, sec) {
 				ts.Fatalf("leak: secret %s in the output of dbos-cloud %s", name, o.args)
 			}
 		}
@@ -337,4 +351,16 @@ func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
 	if got := uint64(fi.Mode().Perm()); (got == want) == neg {
 		ts.Fatalf("%s has mode %#o, want %#o", args[0], got, want)
 	}
+}
+
+// cmdEnvfile: envfile VAR FILE sets VAR to FILE's first line, so that a token reaches
+// an environment variable without appearing in the script.
+func cmdEnvfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: envfile VAR FILE")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[1]))
+	ts.Check(err)
+	line, _, _ := strings.Cut(string(data), "\n")
+	ts.Setenv(args[0], strings.TrimSpace(line))
 }
