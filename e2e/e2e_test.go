@@ -37,7 +37,7 @@ type state struct {
 	daemon  *credtest.Daemon
 	secrets map[string]string // name -> value that must appear in no output
 	// access names the secrets that are access tokens: `token` may print them.
-	access map[string]bool
+	access  map[string]bool
 	outputs []captured
 }
 
