@@ -30,8 +30,10 @@ Flags (one or two dashes):
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "`host:port` to listen on (port 0 picks one)")
-	fs.StringVar(&cfg.DataDir, "data", "", "`directory` for the SQLite database; omitted keeps state in memory")
-	fs.DurationVar(&cfg.AccessTokenTTL, "access-token-ttl", cfg.AccessTokenTTL, "access token lifetime")
+	fs.StringVar(&cfg.DataDir, "data", "",
+		"`directory` for the SQLite database; omitted keeps state in memory")
+	fs.DurationVar(&cfg.AccessTokenTTL, "access-token-ttl", cfg.AccessTokenTTL,
+		"access token lifetime")
 	fs.DurationVar(&cfg.RefreshLifetime, "refresh-token-lifetime", cfg.RefreshLifetime,
 		"absolute refresh token lifetime")
 	fs.DurationVar(&cfg.RefreshIdle, "refresh-token-idle", cfg.RefreshIdle,

@@ -154,7 +154,8 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request, sub string) {
 		return
 	}
 	if !validName(req.Name) {
-		writeError(w, r, http.StatusBadRequest, fmt.Sprintf("invalid username %q: %s", req.Name, nameRule))
+		writeError(w, r, http.StatusBadRequest,
+			fmt.Sprintf("invalid username %q: %s", req.Name, nameRule))
 		return
 	}
 
@@ -185,7 +186,8 @@ func emailOf(sub string) string {
 func (s *Server) invite(w http.ResponseWriter, r *http.Request, sub string) {
 	secret := randomToken(20)
 	expires := s.clock.Now().Add(inviteTTL)
-	if err := s.store.CreateInvite(r.Context(), sub, r.PathValue("org"), hashSecret(secret), expires); err != nil {
+	err := s.store.CreateInvite(r.Context(), sub, r.PathValue("org"), hashSecret(secret), expires)
+	if err != nil {
 		s.apiFail(w, r, err)
 		return
 	}

@@ -249,6 +249,14 @@ func (s *Server) tooFast(hash string) bool {
 	s.pollMu.Lock()
 	defer s.pollMu.Unlock()
 	now := time.Now()
+	if len(s.lastPoll) > 10000 {
+		// Abandoned logins would otherwise pile up; a code this old has expired anyway.
+		for h, t := range s.lastPoll {
+			if now.Sub(t) > s.cfg.DeviceCodeTTL {
+				delete(s.lastPoll, h)
+			}
+		}
+	}
 	last, seen := s.lastPoll[hash]
 	s.lastPoll[hash] = now
 	return seen && now.Sub(last) < s.cfg.DeviceInterval-pollTolerance

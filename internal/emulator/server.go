@@ -64,6 +64,8 @@ func (c Config) validate() error {
 		return errors.New("config: the device interval must be at least 1s and the code TTL positive")
 	case (c.TLSCert == "") != (c.TLSKey == ""):
 		return errors.New("config: --tls-cert and --tls-key go together")
+	case c.ApproveAs != "" && !validIdentity(c.ApproveAs):
+		return errors.New("config: --approve-as must be 1 to 200 printable characters")
 	}
 	return nil
 }

@@ -18,7 +18,7 @@ import (
 var (
 	ErrNotFound  = errors.New("not found")
 	ErrTaken     = errors.New("name already taken")
-	ErrForbidden = errors.New("not allowed")
+	ErrForbidden = errors.New("permission denied")
 	ErrBadSecret = errors.New("invalid, used or expired invite secret")
 	ErrConflict  = errors.New("conflicting state")
 	ErrBadInput  = errors.New("invalid input")

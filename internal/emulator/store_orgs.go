@@ -77,6 +77,23 @@ func exists(ctx context.Context, tx *sql.Tx, query string, args ...any) (bool, e
 	return n > 0, nil
 }
 
+// nameFree fails with ErrTaken when an organization (org true) or a user already has
+// name. The two are separate namespaces under one naming rule.
+func nameFree(ctx context.Context, tx *sql.Tx, org bool, name string) error {
+	q, what := `SELECT count(*) FROM users WHERE name = ?`, "user name"
+	if org {
+		q, what = `SELECT count(*) FROM orgs WHERE name = ?`, "organization name"
+	}
+	taken, err := exists(ctx, tx, q, name)
+	if err != nil {
+		return err
+	}
+	if taken {
+		return fmt.Errorf("%s %s: %w", what, name, ErrTaken)
+	}
+	return nil
+}
+
 // Register creates the user, in a new personal organization or, with a secret, in
 // the inviting one (consuming the secret).
 func (s *Store) Register(ctx context.Context, r Registration, now time.Time) error {
@@ -86,10 +103,8 @@ func (s *Store) Register(ctx context.Context, r Registration, now time.Time) err
 		} else if taken {
 			return fmt.Errorf("user already registered: %w", ErrConflict)
 		}
-		if taken, err := exists(ctx, tx, `SELECT count(*) FROM users WHERE name = ?`, r.Name); err != nil {
+		if err := nameFree(ctx, tx, false, r.Name); err != nil {
 			return err
-		} else if taken {
-			return fmt.Errorf("user name %s: %w", r.Name, ErrTaken)
 		}
 
 		org, err := registrationOrg(ctx, tx, r, now)
@@ -107,14 +122,13 @@ func (s *Store) Register(ctx context.Context, r Registration, now time.Time) err
 	})
 }
 
-func registrationOrg(ctx context.Context, tx *sql.Tx, r Registration, now time.Time) (int64, error) {
+func registrationOrg(ctx context.Context, tx *sql.Tx, r Registration,
+	now time.Time) (int64, error) {
 	if r.SecretHash != "" {
 		return useInvite(ctx, tx, 0, r.SecretHash, now)
 	}
-	if taken, err := exists(ctx, tx, `SELECT count(*) FROM orgs WHERE name = ?`, r.Name); err != nil {
+	if err := nameFree(ctx, tx, true, r.Name); err != nil {
 		return 0, err
-	} else if taken {
-		return 0, fmt.Errorf("organization name %s: %w", r.Name, ErrTaken)
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO orgs(name, admin_sub) VALUES(?, ?)`, r.Name, r.Sub)
 	if err != nil {
@@ -125,7 +139,8 @@ func registrationOrg(ctx context.Context, tx *sql.Tx, r Registration, now time.T
 
 // useInvite consumes an unused, unexpired secret and returns its organization. When
 // org is not zero the secret must belong to that organization.
-func useInvite(ctx context.Context, tx *sql.Tx, org int64, hash string, now time.Time) (int64, error) {
+func useInvite(ctx context.Context, tx *sql.Tx, org int64, hash string,
+	now time.Time) (int64, error) {
 	var id, exp int64
 	var used int
 	err := tx.QueryRowContext(ctx,
@@ -219,12 +234,11 @@ func (s *Store) RenameOrg(ctx context.Context, sub, org, newName string) error {
 		if newName == org {
 			return nil
 		}
-		if taken, err := exists(ctx, tx, `SELECT count(*) FROM orgs WHERE name = ?`, newName); err != nil {
+		if err := nameFree(ctx, tx, true, newName); err != nil {
 			return err
-		} else if taken {
-			return fmt.Errorf("organization name %s: %w", newName, ErrTaken)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE orgs SET name = ? WHERE id = ?`, newName, id); err != nil {
+		_, err = tx.ExecContext(ctx, `UPDATE orgs SET name = ? WHERE id = ?`, newName, id)
+		if err != nil {
 			return fmt.Errorf("rename organization: %w", err)
 		}
 		return nil

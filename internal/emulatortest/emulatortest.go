@@ -323,7 +323,8 @@ func (e *Emulator) mustOK(tb testing.TB, what string, status int, body []byte) {
 // Approve approves the pending device login with userCode as user.
 func (e *Emulator) Approve(tb testing.TB, userCode, user string) {
 	tb.Helper()
-	st, body := e.PostForm(tb, "/emulator/approve", url.Values{"user_code": {userCode}, "user": {user}})
+	form := url.Values{"user_code": {userCode}, "user": {user}}
+	st, body := e.PostForm(tb, "/emulator/approve", form)
 	e.mustOK(tb, "approve", st, body)
 }
 
