@@ -92,8 +92,6 @@ func TestDeviceFlowErrors(t *testing.T) {
 		}
 		st, body := e.PollToken(t, d.DeviceCode)
 		wantOAuthError(t, st, body, http.StatusForbidden, "authorization_pending")
-		st, body = e.PollToken(t, d.DeviceCode)
-		wantOAuthError(t, st, body, http.StatusTooManyRequests, "slow_down")
 
 		e.Approve(t, strings.ToLower(d.UserCode), "bob")
 		st, body = e.PollToken(t, d.DeviceCode)
@@ -104,6 +102,23 @@ func TestDeviceFlowErrors(t *testing.T) {
 		}
 		st, body = e.PollToken(t, d.DeviceCode)
 		wantOAuthError(t, st, body, http.StatusForbidden, "invalid_grant")
+	})
+
+	t.Run("slow_down", func(t *testing.T) {
+		// A long interval, so that a busy machine cannot make the second poll late.
+		slow := emulatortest.Start(t, "--device-interval", "60s")
+		d := slow.StartDevice(t, "sub")
+		if d.Interval != 60 {
+			t.Fatalf("interval %d", d.Interval)
+		}
+		st, body := slow.PollToken(t, d.DeviceCode)
+		wantOAuthError(t, st, body, http.StatusForbidden, "authorization_pending")
+		st, body = slow.PollToken(t, d.DeviceCode)
+		wantOAuthError(t, st, body, http.StatusTooManyRequests, "slow_down")
+		slow.Approve(t, d.UserCode, "quick")
+		if st, body := slow.PollToken(t, d.DeviceCode); st != http.StatusOK {
+			t.Fatalf("approved code polled early: %d %s", st, body)
+		}
 	})
 
 	t.Run("polling at exactly the interval is never slow_down", func(t *testing.T) {
