@@ -106,7 +106,7 @@ func (e *env) newApp() *cli.App {
 			newLoginCmd(e, nil), newLogoutCmd(e, nil), newRevokeCmd(e, nil),
 			newRegisterCmd(e, nil), newProfileCmd(e, nil), newTokenCmd(e, nil),
 			newAccountCmd(e, nil, nil), newStatusCmd(e, nil),
-			newCredentialsCmd(e, nil, nil),
+			newCredentialsCmd(e, nil, nil), newKeyringCmd(e, nil, nil),
 		},
 		HideHelpCommand: true,
 		Suggest:         true,

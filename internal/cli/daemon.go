@@ -20,6 +20,7 @@ type Daemon interface {
 	Forget(ctx context.Context, name string, revoke bool) (ipc.ForgetResponse, error)
 	Status(ctx context.Context) (ipc.Status, error)
 	KeyringCheck(ctx context.Context) (ipc.KeyringStatus, error)
+	Unlock(ctx context.Context, req ipc.UnlockRequest) (ipc.KeyringStatus, error)
 }
 
 // DaemonOptions say where the daemon listens and how to start it.
@@ -155,5 +156,10 @@ func (w daemonErrors) Status(ctx context.Context) (ipc.Status, error) {
 
 func (w daemonErrors) KeyringCheck(ctx context.Context) (ipc.KeyringStatus, error) {
 	v, err := w.d.KeyringCheck(ctx)
+	return v, daemonError(err, w.opts)
+}
+
+func (w daemonErrors) Unlock(ctx context.Context, r ipc.UnlockRequest) (ipc.KeyringStatus, error) {
+	v, err := w.d.Unlock(ctx, r)
 	return v, daemonError(err, w.opts)
 }

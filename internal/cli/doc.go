@@ -26,6 +26,13 @@
 // token still works, for compatibility with the official CLI, but prints a warning:
 // argv is visible to every user of the machine in the process list.
 //
+// # Keyring password
+//
+// A keyring backend that needs a password (the encrypted file backend) is unlocked
+// with `dbos-cloud keyring unlock`, which asks on the terminal without echo (or
+// reads stdin with -) and hands the password to dbos-credd over its socket; the
+// daemon itself never prompts.
+//
 // # Exit codes
 //
 //	0    success

@@ -200,6 +200,9 @@ func (f fakeDaemon) Update(context.Context, string, ipc.AccountUpdate) (ipc.Acco
 func (f fakeDaemon) Forget(context.Context, string, bool) (ipc.ForgetResponse, error) {
 	return ipc.ForgetResponse{}, f.err
 }
+func (f fakeDaemon) Unlock(context.Context, ipc.UnlockRequest) (ipc.KeyringStatus, error) {
+	return ipc.KeyringStatus{}, f.err
+}
 func (f fakeDaemon) Status(context.Context) (ipc.Status, error) { return ipc.Status{}, f.err }
 func (f fakeDaemon) KeyringCheck(context.Context) (ipc.KeyringStatus, error) {
 	return ipc.KeyringStatus{}, f.err
