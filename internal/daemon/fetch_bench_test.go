@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,75 +19,88 @@ import (
 )
 
 // BenchmarkTokenFetch compares a cached token fetched through the daemon's Service
-// and socket server with the Go client against the same transport serving a static
-// body of the same size, at 1, 16 and 256 concurrent clients. Targets: the daemon
-// within 1.3x the static latency (ns/op side by side).
+// and socket server with the Go client against the same client (same transport,
+// same request, same decoding) talking to a bare http.Server that answers a static
+// body of the same size, at 1, 16 and 256 concurrent clients. The daemon logs at
+// info level to io.Discard, as a daemon whose log nobody reads does, so the audit
+// line per grant is paid for. Targets: the daemon within 1.3x the static latency
+// and at least 0.75x its throughput. ns/op is wall time per request with N clients
+// in flight (its inverse is the throughput); lat-us is the mean latency of a call.
 func BenchmarkTokenFetch(b *testing.B) {
-	c, _ := inProcessBench(b)
+	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	c := inProcessBench(b, log)
 	ctx := context.Background()
 	tok, err := c.Token(ctx, ipc.TokenRequest{Account: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	body, _ := json.Marshal(tok)
-	static := staticServer(b, body)
+	static := staticServer(b, append(body, '\n')) // the server's encoder ends with a newline
 
 	for _, par := range []int{1, 16, 256} {
 		b.Run(fmt.Sprintf("daemon/clients=%d", par), func(b *testing.B) {
-			runParallel(b, par, func() error {
+			runClients(b, par, func() error {
 				_, err := c.Token(ctx, ipc.TokenRequest{Account: "bench"})
 				return err
 			})
 		})
 		b.Run(fmt.Sprintf("static/clients=%d", par), func(b *testing.B) {
-			runParallel(b, par, func() error {
-				resp, err := static.Post("http://credd/v1/token", "application/json",
-					strings.NewReader(`{"account":"bench"}`))
-				if err != nil {
-					return err
-				}
-				var out ipc.TokenResponse
-				err = json.NewDecoder(resp.Body).Decode(&out)
-				resp.Body.Close()
+			runClients(b, par, func() error {
+				_, err := static.Token(ctx, ipc.TokenRequest{Account: "bench"})
 				return err
 			})
 		})
 	}
 }
 
-func runParallel(b *testing.B, clients int, fn func() error) {
-	b.SetParallelism(max(1, clients/2)) // GOMAXPROCS is 2 on the CI machines
-	var failed atomic.Bool
+// runClients runs b.N calls spread over exactly n goroutines.
+func runClients(b *testing.B, n int, call func() error) {
+	if err := call(); err != nil { // warm a connection, fail fast
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if err := fn(); err != nil && failed.CompareAndSwap(false, true) {
-				b.Error(err)
+
+	var next, busy atomic.Int64
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for next.Add(1) <= int64(b.N) {
+				start := time.Now()
+				err := call()
+				busy.Add(int64(time.Since(start)))
+				if err != nil && failed.CompareAndSwap(false, true) {
+					b.Error(err)
+				}
 			}
-		}
-	})
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(busy.Load())/float64(b.N)/1e3, "lat-us")
 }
 
-func inProcessBench(b *testing.B) (*ipc.Client, func()) {
-	c, mgr := inProcessTB(b)
+// inProcessBench serves the daemon with log and stores a cached 900-byte access
+// token under the account "bench".
+func inProcessBench(b *testing.B, log *slog.Logger) *ipc.Client {
+	c, _ := inProcessLog(b, log)
 	if _, err := c.Store(context.Background(), ipc.StoreRequest{Name: "bench",
 		Endpoints:   ipc.Endpoints{APIURL: "http://127.0.0.1:1", Issuer: "http://127.0.0.1:1/", ClientID: "c"},
 		AccessToken: strings.Repeat("a", 900), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 		b.Fatal(err)
 	}
-	return c, func() { _ = mgr }
+	return c
 }
 
-// staticServer serves body for every request on a Unix socket, through the same
-// kind of client transport the ipc client uses.
-func staticServer(b *testing.B, body []byte) *http.Client {
+// staticServer serves body for every request on a Unix socket and returns an
+// ipc.Client for it, so that both sides of the comparison use the same client.
+func staticServer(b *testing.B, body []byte) *ipc.Client {
 	dir, err := os.MkdirTemp("", "s")
 	if err != nil {
 		b.Fatal(err)
 	}
-	sock := filepath.Join(dir, "static.sock")
-	ln, err := net.Listen("unix", sock)
+	ln, err := ipc.Listen(filepath.Join(dir, "static.sock"), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -96,13 +110,7 @@ func staticServer(b *testing.B, body []byte) *http.Client {
 		_, _ = w.Write(body)
 	})}
 	go func() { _ = srv.Serve(ln) }()
-	b.Cleanup(func() { _ = srv.Close(); _ = os.RemoveAll(dir) })
-
-	var d net.Dialer
-	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return d.DialContext(ctx, "unix", sock)
-		},
-		DisableCompression: true, MaxIdleConnsPerHost: 256, IdleConnTimeout: 30 * time.Second,
-	}}
+	c := ipc.NewClient(ipc.ClientOptions{Path: ln.Path()})
+	b.Cleanup(func() { c.Close(); _ = srv.Close(); _ = os.RemoveAll(dir) })
+	return c
 }

@@ -27,12 +27,17 @@ func inProcess(t *testing.T, _ *emulatortest.Emulator) (*ipc.Client, *tokens.Man
 
 func inProcessTB(t testing.TB) (*ipc.Client, *tokens.Manager) {
 	t.Helper()
+	return inProcessLog(t, slog.New(slog.DiscardHandler))
+}
+
+// inProcessLog is inProcessTB with the daemon's logger given.
+func inProcessLog(t testing.TB, log *slog.Logger) (*ipc.Client, *tokens.Manager) {
+	t.Helper()
 	store, err := keyringstore.Open(keyringstore.Options{Backends: []string{"file"},
 		FileDir: t.TempDir(), FilePassword: secret.New("pw")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.DiscardHandler)
 	mgr, err := tokens.New(tokens.Options{Store: store, Log: log,
 		Refresher: newRefresher(&http.Client{Timeout: 30 * time.Second}, "test")})
 	if err != nil {
