@@ -52,7 +52,7 @@ type captured struct {
 var passEnv = []string{
 	"PATH", "HOME", "TMPDIR", "DBOS_TOKEN", "DBOS_REFRESH_TOKEN", "DBOS_ACCOUNT", "DBOS_DOMAIN",
 	"DBOS_AUTH_DOMAIN", "DBOS_CLIENT_ID", "DBOS_CONFIG", "DBOS_CREDD_SOCKET", "XDG_CONFIG_HOME",
-	"XDG_DATA_HOME", "XDG_RUNTIME_DIR", "NO_COLOR",
+	"XDG_DATA_HOME", "XDG_RUNTIME_DIR", "XDG_CACHE_HOME", "NO_COLOR",
 }
 
 func TestScripts(t *testing.T) {
@@ -60,6 +60,10 @@ func TestScripts(t *testing.T) {
 		testbin.Path(t, "cmd/dbos-cloud"),
 		testbin.Path(t, "cmd/dbos-credd"),
 		testbin.Path(t, "cmd/dbos-cloud-emulator"),
+		// Plugin commands: dbos-cloud executes dbos-cloud-host, which finds the org
+		// plugin next to itself.
+		testbin.Named(t, "cmd/dbos-cloud/host", "dbos-cloud-host"),
+		testbin.Named(t, "plugins/org", "dbos-cloud-plugin-org"),
 	}
 	var dirs []string
 	for _, b := range bins {

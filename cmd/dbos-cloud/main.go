@@ -1,12 +1,19 @@
 // Command dbos-cloud logs in to DBOS Cloud, registers users, prints tokens for
 // scripts and manages several accounts. Its long-lived secrets are kept by
 // dbos-credd; see package internal/cli for the commands and exit codes.
+//
+// Plugin commands (the organization commands) run in dbos-cloud-host, which
+// this binary executes in its place for any command that is not built in.
 package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/dbos-go/dbos-cloud/internal/cli"
@@ -15,9 +22,38 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
+// hostName is the plugin host binary, looked for next to this one, then on PATH.
+const hostName = "dbos-cloud-host"
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, os.Args, cli.Deps{Version: version})
+	code := cli.Run(ctx, os.Args, cli.Deps{Version: version, PluginExec: execPluginHost})
 	stop()
 	os.Exit(code)
+}
+
+// execPluginHost replaces this process with the plugin host, same arguments and
+// environment.
+func execPluginHost(args []string) error {
+	host := ""
+	if exe, err := os.Executable(); err == nil {
+		if exe, err = filepath.EvalSymlinks(exe); err == nil {
+			p := filepath.Join(filepath.Dir(exe), hostName)
+			if _, err := os.Stat(p); err == nil {
+				host = p
+			}
+		}
+	}
+	if host == "" {
+		p, err := exec.LookPath(hostName)
+		if err != nil {
+			return cli.ErrNoPluginHost
+		}
+		host = p
+	}
+	err := syscall.Exec(host, args, os.Environ())
+	if errors.Is(err, os.ErrNotExist) {
+		return cli.ErrNoPluginHost
+	}
+	return fmt.Errorf("exec %s: %w", host, err)
 }

@@ -42,8 +42,16 @@ type Deps struct {
 	// PluginCommands returns the commands of installed plugins (the organization
 	// commands). It is called only when the first command word is not a built-in
 	// command, or for help, so that `dbos-cloud token` never discovers plugins.
-	// The Services it is given serve tokens for the account the command line selects.
-	PluginCommands func(svc Services) []*cli.Command
+	// The Services it is given serve tokens for the account the command line selects
+	// (resolved when a plugin asks, after the global flags are parsed). An error
+	// fails the run with ExitPlugin, except for help, which lists the rest.
+	PluginCommands func(ctx context.Context, svc Services) ([]*cli.Command, error)
+	// PluginExec, used when PluginCommands is nil, hands the whole command line to
+	// the plugin host binary (dbos-cloud-host) in place of this process, so
+	// that the dbos-cloud binary itself does not link go-plugin and gRPC and starts
+	// fast. It returns only on failure; ErrNoPluginHost means plugins are not
+	// installed, and the command line is then handled here.
+	PluginExec func(args []string) error
 }
 
 // globalOptions are the flags every command shares.
@@ -62,8 +70,23 @@ func Run(ctx context.Context, args []string, deps Deps) int {
 	e := newEnv(deps)
 	app := e.newApp()
 
-	if first := firstCommand(args); deps.PluginCommands != nil && !isBuiltin(app, first) {
-		app.Commands = append(app.Commands, deps.PluginCommands(e)...)
+	first := firstCommand(args)
+	if deps.PluginCommands == nil && deps.PluginExec != nil && !isBuiltin(app, first) {
+		err := deps.PluginExec(args)
+		if !errors.Is(err, ErrNoPluginHost) {
+			return e.report(fmt.Errorf("start plugin host: %w", pluginError(err)))
+		}
+	}
+	if deps.PluginCommands != nil && !isBuiltin(app, first) {
+		cmds, err := deps.PluginCommands(ctx, e)
+		app.Commands = append(app.Commands, cmds...)
+		switch {
+		case err != nil && first != "" && first != "help" && !isBuiltin(app, first):
+			// The command asked for is missing because a plugin failed.
+			return e.report(fmt.Errorf("load plugins: %w", pluginError(err)))
+		case err != nil:
+			e.warn("some plugin commands are missing: %v", err)
+		}
 	}
 
 	err := app.RunContext(ctx, args)
@@ -128,6 +151,14 @@ func (e *env) newApp() *cli.App {
 		setUsageHandlers(cmd)
 	}
 	return app
+}
+
+// pluginError makes err exit with ExitPlugin unless it already carries a code.
+func pluginError(err error) error {
+	if _, ok := errors.AsType[cli.ExitCoder](err); ok {
+		return err
+	}
+	return &Error{Code: ExitPlugin, Err: err}
 }
 
 // setUsageHandlers makes flag errors of cmd and its subcommands usage errors.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/dbos-go/dbos-cloud/pkg/cloud"
 	"github.com/dbos-go/dbos-cloud/pkg/ipc"
 	"github.com/dbos-go/dbos-cloud/pkg/oauth"
@@ -36,6 +38,8 @@ var (
 	// ErrPlugin: a plugin crashed, hung or spoke the wrong protocol. Plugin hosts wrap
 	// their failures with it so that they exit with ExitPlugin.
 	ErrPlugin = errors.New("plugin failure")
+	// ErrNoPluginHost: Deps.PluginExec found no plugin host binary.
+	ErrNoPluginHost = errors.New("plugin host not installed")
 	// ErrLoginRequired: there is no usable login for the account.
 	ErrLoginRequired = errors.New("login required")
 )
@@ -132,6 +136,10 @@ func ExitCode(err error) int {
 	}
 	if e, ok := errors.AsType[*Error](err); ok {
 		return e.Code
+	}
+	// Plugin failures and urfave's own exit errors carry their code.
+	if ec, ok := errors.AsType[cli.ExitCoder](err); ok && ec.ExitCode() != 0 {
+		return ec.ExitCode()
 	}
 	var api *cloud.APIError
 	switch {

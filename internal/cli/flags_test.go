@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -180,13 +182,13 @@ func TestPluginSeam(t *testing.T) {
 	var ran bool
 	deps := func(out *bytes.Buffer) Deps {
 		return Deps{Stdout: out, Stderr: out, Getenv: func(string) string { return "" },
-			PluginCommands: func(svc Services) []*cli.Command {
+			PluginCommands: func(_ context.Context, svc Services) ([]*cli.Command, error) {
 				calls++
 				return []*cli.Command{{Name: "org", Action: func(c *cli.Context) error {
 					sel, err := svc.Selected()
 					ran = err == nil && sel.Name == "work"
 					return nil
-				}}}
+				}}}, nil
 			}}
 	}
 
@@ -200,5 +202,21 @@ func TestPluginSeam(t *testing.T) {
 	}
 	if calls != 1 {
 		t.Errorf("plugin discovery ran %d times, want 1", calls)
+	}
+}
+
+func TestPluginFailureExitCode(t *testing.T) {
+	var out bytes.Buffer
+	deps := Deps{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" },
+		PluginCommands: func(context.Context, Services) ([]*cli.Command, error) {
+			return nil, fmt.Errorf("describe org: %w", errors.New("handshake failed"))
+		}}
+	if code := Run(context.Background(), []string{"dbos-cloud", "org", "list"}, deps); code != ExitPlugin {
+		t.Errorf("exit %d, want %d: %s", code, ExitPlugin, out.String())
+	}
+	out.Reset()
+	if code := Run(context.Background(), []string{"dbos-cloud", "--help"}, deps); code != 0 ||
+		!strings.Contains(out.String(), "plugin commands are missing") {
+		t.Errorf("help: exit %d: %s", code, out.String())
 	}
 }

@@ -1,0 +1,25 @@
+// Command dbos-cloud-host is dbos-cloud with plugin support: the dbos-cloud
+// binary executes it, with the same arguments, for any command line whose first word
+// is not a built-in command (the organization commands, help). Keeping go-plugin and
+// gRPC out of dbos-cloud itself keeps `dbos-cloud token` fast. Install it next to
+// dbos-cloud under this name.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/dbos-go/dbos-cloud/internal/cli"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Run(ctx, os.Args, cli.Deps{Version: version, PluginCommands: pluginCommands})
+	stop()
+	os.Exit(code)
+}
