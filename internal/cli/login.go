@@ -56,6 +56,9 @@ type login struct {
 	target  cloud.Target
 	token   *oauth.Token
 	refresh secret.Token // zero for an access-only login
+	// source is where a reused login came from (a Credential source); empty for a
+	// new one.
+	source string
 }
 
 func (e *env) runLogin(ctx context.Context, o *loginOptions) error {

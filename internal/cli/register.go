@@ -108,13 +108,28 @@ func (e *env) runRegister(ctx context.Context, o *registerOptions) error {
 	if err := cc.Register(ctx, reg); err != nil {
 		return refused("Failed to register user "+o.Username, err)
 	}
-	p, err = e.storeLogin(ctx, cred)
-	if err != nil {
+	if p, err = e.recordRegistration(ctx, cred, fresh); err != nil {
 		return err
 	}
 	e.success("Successfully registered and logged in as %s (organization %s), account %q.",
 		p.Name, p.Organization, sel.Name)
 	return nil
+}
+
+// recordRegistration reads the new profile. A fresh login is stored with it; a
+// login the daemon already holds only gets its user and organization updated (a
+// Store would replace it and drop its refresh token); an environment token is
+// never stored.
+func (e *env) recordRegistration(ctx context.Context, lg *login, fresh bool) (*cloud.Profile, error) {
+	if fresh {
+		return e.storeLogin(ctx, lg)
+	}
+	p, err := e.cloudClient(lg.target.APIURL, fixedToken(lg.token.AccessToken)).Profile(ctx)
+	if err != nil {
+		return nil, refused("Failed to login", err)
+	}
+	e.syncAccount(ctx, Credential{Account: lg.account, Source: lg.source}, p)
+	return p, nil
 }
 
 // registerLogin reuses the account's login if it has one, or runs a device login
@@ -127,7 +142,7 @@ func (e *env) registerLogin(ctx context.Context, account string, noBrowser, cann
 			return nil, false, terr
 		}
 		t.APIURL = cred.APIURL
-		return &login{account: account, target: t,
+		return &login{account: account, target: t, source: cred.Source,
 			token: &oauth.Token{AccessToken: cred.AccessToken, Expiry: cred.Expiry}}, false, nil
 	}
 	if ExitCode(err) != ExitLoginRequired && ExitCode(err) != ExitUnknownAccount {
