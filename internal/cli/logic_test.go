@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -270,4 +271,45 @@ func TestEnvTokenSource(t *testing.T) {
 
 func mapEnv(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
+}
+
+func TestPromptOnTerminal(t *testing.T) {
+	var errb strings.Builder
+	e := newEnv(Deps{Stdin: strings.NewReader("\n  Ada \nLovelace\n"), Stderr: &errb,
+		Getenv: mapEnv(nil), IsTerminal: func(any) bool { return true }})
+	reg, err := e.registration(&registerOptions{Username: "ada", Company: new(string)}, secret.Token{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reg.GivenName != "Ada" || reg.FamilyName != "Lovelace" || reg.Company != "" {
+		t.Errorf("registration %+v", reg)
+	}
+	// The empty first answer is asked again.
+	if n := strings.Count(errb.String(), "Enter first/given name:"); n != 2 {
+		t.Errorf("given-name prompt shown %d times: %q", n, errb.String())
+	}
+
+	e = newEnv(Deps{Stdin: strings.NewReader("Ada\n"), Stderr: &errb, Getenv: mapEnv(nil)})
+	if _, err := e.registration(&registerOptions{Username: "ada"}, secret.Token{}); ExitCode(err) != ExitBadInput ||
+		!strings.Contains(err.Error(), "--given-name") {
+		t.Errorf("no terminal: %v", err)
+	}
+}
+
+func TestHasDisplay(t *testing.T) {
+	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
+		t.Skip("a display is assumed on this OS")
+	}
+	for _, tt := range []struct {
+		env  map[string]string
+		want bool
+	}{
+		{nil, false},
+		{map[string]string{"DISPLAY": ":0"}, true},
+		{map[string]string{"WAYLAND_DISPLAY": "wayland-0"}, true},
+	} {
+		if got := newEnv(Deps{Getenv: mapEnv(tt.env)}).hasDisplay(); got != tt.want {
+			t.Errorf("env %v: %v, want %v", tt.env, got, tt.want)
+		}
+	}
 }
