@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs every Go fuzz target in the module for a bounded time each and fails if any
+# target finds a crash (or a package does not build).
+#
+#   scripts/fuzz.sh [FUZZTIME] [PACKAGES...]
+#
+# FUZZTIME is a go test -fuzztime value (default 10s; e.g. 30s, 500x). PACKAGES
+# defaults to ./... . A crasher is written by go test to the package's
+# testdata/fuzz/FuzzX/ directory: commit it with the fix so it stays a regression
+# seed. Nothing is installed; only the go tool is needed.
+set -euo pipefail
+
+fuzztime=${1:-10s}
+shift || true
+[ $# -gt 0 ] || set -- ./...
+cd "$(dirname "$0")/.."
+
+# `go test -list` prints each package's matching names, then its "ok" line.
+listing=$(go test -list '^Fuzz' "$@" 2>&1) || {
+  echo "fuzz.sh: listing fuzz targets failed:" >&2
+  echo "$listing" >&2
+  exit 1
+}
+targets=()
+names=()
+while IFS= read -r line; do
+  case "$line" in
+    Fuzz*) names+=("$line") ;;
+    ok*)
+      pkg=$(awk '{print $2}' <<<"$line")
+      for n in "${names[@]}"; do targets+=("$pkg $n"); done
+      names=()
+      ;;
+  esac
+done <<<"$listing"
+
+if [ ${#targets[@]} -eq 0 ]; then
+  echo "fuzz.sh: no fuzz targets found in $*" >&2
+  exit 1
+fi
+echo "fuzz.sh: ${#targets[@]} targets, $fuzztime each"
+
+failed=()
+for t in "${targets[@]}"; do
+  read -r pkg name <<<"$t"
+  echo "=== $pkg $name"
+  if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg"; then
+    failed+=("$pkg $name")
+  fi
+done
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz.sh: ${#failed[@]} of ${#targets[@]} targets failed:" >&2
+  printf '  %s\n' "${failed[@]}" >&2
+  exit 1
+fi
+echo "fuzz.sh: all ${#targets[@]} targets ran $fuzztime without a crash"
