@@ -122,6 +122,8 @@ func st(ts *testscript.TestScript) *state { return ts.Value(stateKey{}).(*state)
 //	                                  token when SCOPE is sub) to FILE, as a secret
 //	emulator invite IDENTITY ORG FILE write an invite secret of ORG to FILE
 //	emulator credfile IDENTITY USER ORG FILE  write an official .dbos/credentials
+//	emulator fault PATH STATUS COUNT  fail the next COUNT requests to PATH (0: all)
+//	emulator clear                    remove every fault
 func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
 		ts.Fatalf("usage: emulator start|user|login|invite|credfile ...")
@@ -162,6 +164,14 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 		data, _ := json.Marshal(map[string]string{"token": access, "refreshToken": refresh,
 			"userName": args[2], "organization": args[3]})
 		ts.Check(os.WriteFile(ts.MkAbs(args[4]), append(data, '\n'), 0o600))
+	case "fault":
+		status, err := strconv.Atoi(args[2])
+		ts.Check(err)
+		count, err := strconv.Atoi(args[3])
+		ts.Check(err)
+		s.emu.Fault(s.tb, args[1], status, 0, count)
+	case "clear":
+		s.emu.ClearFaults(s.tb)
 	default:
 		ts.Fatalf("emulator: unknown subcommand %q", args[0])
 	}

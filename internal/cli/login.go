@@ -173,7 +173,11 @@ func (e *env) checkDaemon(ctx context.Context, keyring bool) error {
 func (e *env) storeLogin(ctx context.Context, lg *login) (*cloud.Profile, error) {
 	cc := e.cloudClient(lg.target.APIURL, fixedToken(lg.token.AccessToken))
 	p, perr := cc.Profile(ctx)
-	if perr != nil && !errors.Is(perr, cloud.ErrUserNotFound) {
+	// A refusal means the token is no good: store nothing. An unreachable API does
+	// not: the login is stored (the next profile call fills in the user), so that a
+	// fresh refresh token is not lost.
+	unavailable := errors.Is(perr, cloud.ErrUnavailable)
+	if perr != nil && !errors.Is(perr, cloud.ErrUserNotFound) && !unavailable {
 		return nil, refused("Failed to login", perr)
 	}
 
@@ -196,6 +200,12 @@ func (e *env) storeLogin(ctx context.Context, lg *login) (*cloud.Profile, error)
 		return nil, fmt.Errorf("store account %q in dbos-credd: %w", lg.account, err)
 	}
 
+	if unavailable {
+		return nil, &Error{Code: ExitUnreachable, Err: perr,
+			Msg: fmt.Sprintf("logged in (account %q stored), but the profile could not be read: %v",
+				lg.account, perr),
+			Hint: "try: dbos-cloud profile" + accountFlag(lg.account)}
+	}
 	if perr != nil {
 		return nil, &Error{Code: ExitRefused, Err: perr,
 			Msg:  "logged in, but this login is not registered with DBOS Cloud",
