@@ -60,8 +60,8 @@ func (s *Server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		pi := peerFrom(r.Context())
-		if s.opts.Version != "" {
-			w.Header().Set("Server", "dbos-credd/"+s.opts.Version)
+		if s.serverHeader != nil {
+			w.Header()["Server"] = s.serverHeader
 		}
 
 		if s.log.Enabled(r.Context(), slog.LevelDebug) {
@@ -117,8 +117,13 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
-	var req TokenRequest
-	if !s.decode(w, r, &req, true) {
+	buf, ok := s.readBody(w, r)
+	if !ok {
+		return
+	}
+	defer putBuffer(buf)
+	req, ok := parseTokenRequest(buf.Bytes())
+	if !ok && !decodeBody(w, buf.Bytes(), &req, true) {
 		return
 	}
 	if req.Account != "" && !ValidAccountName(req.Account) {
@@ -132,7 +137,20 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 
 	peer := peerFrom(r.Context()).withExe()
 	resp, err := s.svc.Token(r.Context(), peer, req)
-	s.respond(w, r, resp, err)
+	if err != nil {
+		s.respond(w, r, nil, err)
+		return
+	}
+
+	out := getBuffer()
+	defer putBuffer(out)
+	body, ok := appendTokenResponse(out.AvailableBuffer(), &resp)
+	if !ok {
+		writeJSON(w, http.StatusOK, resp)
+		return
+	}
+	out.Write(body) // in place when it fitted; the pooled buffer grows to fit the next
+	writeBody(w, http.StatusOK, out.Bytes())
 }
 
 func (s *Server) handleAccounts(w http.ResponseWriter, r *http.Request) {
@@ -241,17 +259,39 @@ func badAccountName(name string) *Error {
 // trailing data are errors. On failure it writes the error response and returns
 // false. Messages never quote the body: it may hold a token or a password.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, dst any, allowEmpty bool) bool {
+	buf, ok := s.readBody(w, r)
+	if !ok {
+		return false
+	}
+	defer putBuffer(buf)
+	return decodeBody(w, buf.Bytes(), dst, allowEmpty)
+}
+
+// readBody reads r's body into a pooled buffer (give it back with putBuffer),
+// bounded by MaxBodyBytes. On failure it writes the error response.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (*bytes.Buffer, bool) {
 	if r.ContentLength > s.opts.MaxBodyBytes {
 		writeError(w, tooLarge(s.opts.MaxBodyBytes))
-		return false
+		return nil, false
 	}
+	// A body with a Content-Length is already cut there by net/http; only a chunked
+	// one needs the bound.
+	body := r.Body
+	if r.ContentLength < 0 {
+		body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+	}
+
 	buf := getBuffer()
-	defer putBuffer(buf)
-	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)); err != nil {
+	if _, err := buf.ReadFrom(body); err != nil {
+		putBuffer(buf)
 		writeError(w, decodeError(err, s.opts.MaxBodyBytes))
-		return false
+		return nil, false
 	}
-	body := buf.Bytes()
+	return buf, true
+}
+
+// decodeBody decodes body into dst as decode describes.
+func decodeBody(w http.ResponseWriter, body []byte, dst any, allowEmpty bool) bool {
 	if allowEmpty && len(bytes.TrimSpace(body)) == 0 {
 		return true
 	}
@@ -263,7 +303,7 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, dst any, allowEm
 		err = errTrailing
 	}
 	if err != nil {
-		writeError(w, decodeError(err, s.opts.MaxBodyBytes))
+		writeError(w, decodeError(err, 0))
 		return false
 	}
 	return true
@@ -352,15 +392,34 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		buf.Reset()
 		buf.WriteString(`{"code":"internal","message":"dbos-credd could not encode its response"}` + "\n")
 	}
+	writeBody(w, status, buf.Bytes())
+}
 
+// Header values of every response, shared: net/http only reads them, and a
+// handler that changes one replaces the slice rather than writing into it.
+var (
+	headerJSON    = []string{"application/json"}
+	headerNoStore = []string{"no-store"}
+	headerNosniff = []string{"nosniff"}
+)
+
+// autoLengthMax is the body size up to which net/http adds the Content-Length
+// itself, for a handler that writes its body in one call and does not flush
+// (documented on http.ResponseWriter.Write as "a few KB"; 2 KiB in practice).
+const autoLengthMax = 2 << 10
+
+// writeBody writes a JSON body with the headers every answer carries.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h["Content-Type"] = headerJSON
+	if len(body) > autoLengthMax {
+		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	}
 	// Token responses must not sit in any cache.
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Cache-Control"] = headerNoStore
+	h["X-Content-Type-Options"] = headerNosniff
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
 }
 
 // Buffers for request and response bodies, reused across requests. Oversized ones

@@ -67,6 +67,8 @@ type Server struct {
 	opts ServerOptions
 	uid  int // the only uid served
 	http *http.Server
+	// serverHeader is the Server header's value, nil without a version.
+	serverHeader []string
 }
 
 // NewServer returns a server for svc; it serves nothing until Serve.
@@ -75,6 +77,9 @@ func NewServer(svc Service, log *slog.Logger, opts ServerOptions) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{svc: svc, log: log, opts: opts.withDefaults(), uid: os.Geteuid()}
+	if s.opts.Version != "" {
+		s.serverHeader = []string{"dbos-credd/" + s.opts.Version}
+	}
 
 	s.http = &http.Server{
 		Handler:           s.handler(),
