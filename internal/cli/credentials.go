@@ -114,8 +114,9 @@ func (e *env) accessOnlyLogin(ctx context.Context, account string, cf officialCr
 		return nil, badInputf("the file's access token has no expiry and no refresh token goes with it")
 	}
 	if !claims.ExpiresAt.After(e.deps.Now()) {
-		return nil, loginRequired(account, fmt.Errorf("the file's access token expired at %s and it holds no refresh token: %w",
-			claims.ExpiresAt.UTC().Format(time.RFC3339), ErrLoginRequired))
+		exp := claims.ExpiresAt.UTC().Format(time.RFC3339)
+		return nil, loginRequired(account, fmt.Errorf(
+			"the file's access token expired at %s and it holds no refresh token: %w", exp, ErrLoginRequired))
 	}
 	t, err := e.target(account)
 	if err != nil {

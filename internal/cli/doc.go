@@ -6,7 +6,10 @@
 // tokens in the keyring. The CLI talks to the login service (package oauth) for device
 // logins, refresh grants with an environment token, and revocation, and to the DBOS
 // Cloud API (package cloud) for profile and registration. Organization commands are
-// not here: they come from plugins, wired through Deps.PluginCommands.
+// not here: they come from plugins. The dbos-cloud binary links no plugin code: for
+// any command line whose first word is not built in, it executes dbos-cloud-host
+// (Deps.PluginExec), which is this same package with Deps.PluginCommands wired to
+// the plugin host. Built-in commands, `token` above all, never discover plugins.
 //
 // # Where an access token comes from
 //

@@ -33,7 +33,8 @@ func newRegisterCmd(e *env, runF func(context.Context, *registerOptions) error) 
 			"joins the organization that issued the invite secret.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "username", Aliases: []string{"u"}, Usage: "`USERNAME` (3-30 of a-z 0-9 _)"},
-			&cli.StringFlag{Name: "secret", Aliases: []string{"s"}, Usage: "organization invite `SECRET`; - reads it from stdin"},
+			&cli.StringFlag{Name: "secret", Aliases: []string{"s"},
+				Usage: "organization invite `SECRET`; - reads it from stdin"},
 			&cli.StringFlag{Name: "given-name", Usage: "given (first) `NAME`"},
 			&cli.StringFlag{Name: "family-name", Usage: "family (last) `NAME`"},
 			&cli.StringFlag{Name: "company", Usage: "company `NAME`"},

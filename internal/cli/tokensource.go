@@ -117,7 +117,8 @@ func (e *env) envAccessToken(account string, minTTL time.Duration) (Credential, 
 	}
 	if !cred.Expiry.IsZero() && cred.Expiry.Sub(e.deps.Now()) <= minTTL {
 		return Credential{}, &Error{Code: ExitLoginRequired,
-			Err:  fmt.Errorf("%s expires at %s: %w", EnvToken, cred.Expiry.UTC().Format(time.RFC3339), ErrLoginRequired),
+			Err: fmt.Errorf("%s expires at %s: %w", EnvToken,
+				cred.Expiry.UTC().Format(time.RFC3339), ErrLoginRequired),
 			Hint: "set a fresh token or unset " + EnvToken}
 	}
 	return cred, nil
