@@ -71,7 +71,8 @@ func Run(ctx context.Context, args []string, deps Deps) int {
 	app := e.newApp()
 
 	first := firstCommand(args)
-	if deps.PluginCommands == nil && deps.PluginExec != nil && !isBuiltin(app, first) {
+	if deps.PluginCommands == nil && deps.PluginExec != nil && !isBuiltin(app, first) &&
+		!(first == "" && (slices.Contains(args, "--version") || slices.Contains(args, "-v"))) {
 		err := deps.PluginExec(args)
 		if !errors.Is(err, ErrNoPluginHost) {
 			return e.report(fmt.Errorf("start plugin host: %w", pluginError(err)))
