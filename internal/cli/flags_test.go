@@ -220,3 +220,31 @@ func TestPluginFailureExitCode(t *testing.T) {
 		t.Errorf("help: exit %d: %s", code, out.String())
 	}
 }
+
+func TestPluginExec(t *testing.T) {
+	var execs [][]string
+	deps := func(out *bytes.Buffer, err error) Deps {
+		return Deps{Stdout: out, Stderr: out, Getenv: func(string) string { return "" },
+			PluginExec: func(args []string) error { execs = append(execs, args); return err }}
+	}
+	var out bytes.Buffer
+	Run(context.Background(), []string{"dbos-cloud", "revoke"}, deps(&out, ErrNoPluginHost))
+	Run(context.Background(), []string{"dbos-cloud", "--version"}, deps(&out, ErrNoPluginHost))
+	if len(execs) != 0 {
+		t.Fatalf("plugin host started for a built-in command: %v", execs)
+	}
+
+	// No host installed: the command line is handled here (an unknown command).
+	if code := Run(context.Background(), []string{"dbos-cloud", "-a", "w", "org", "list"},
+		deps(&out, ErrNoPluginHost)); code != ExitUsage {
+		t.Errorf("no host: exit %d, want %d", code, ExitUsage)
+	}
+	if len(execs) != 1 || strings.Join(execs[0], " ") != "dbos-cloud -a w org list" {
+		t.Errorf("exec args %v", execs)
+	}
+	// A host that cannot be started is a plugin failure.
+	if code := Run(context.Background(), []string{"dbos-cloud", "org"},
+		deps(&out, errors.New("permission denied"))); code != ExitPlugin {
+		t.Errorf("broken host: exit %d, want %d", code, ExitPlugin)
+	}
+}
