@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// command is one labelled command line (split on spaces: the script passes paths
+// without spaces).
+type command struct {
+	label string
+	argv  []string
+	means []float64 // ms, one per round
+}
+
+// execRows times the first command against each of the others: every round runs
+// each command n times in turn (interleaved, so the machine's noise hits all alike)
+// and keeps the mean; the ratio is taken per round.
+func execRows(ctx context.Context, rounds, n int, args []string) error {
+	if len(args) < 4 || len(args)%2 != 0 {
+		return fmt.Errorf("exec wants LABEL CMD pairs, at least two")
+	}
+	var cmds []*command
+	for i := 0; i < len(args); i += 2 {
+		cmds = append(cmds, &command{label: args[i], argv: strings.Fields(args[i+1])})
+	}
+	for _, c := range cmds { // warm page cache, fail fast
+		if _, err := runOnce(ctx, c.argv); err != nil {
+			return err
+		}
+	}
+	for range rounds {
+		for _, c := range cmds {
+			var total time.Duration
+			for range n {
+				d, err := runOnce(ctx, c.argv)
+				if err != nil {
+					return err
+				}
+				total += d
+			}
+			c.means = append(c.means, float64(total.Microseconds())/1e3/float64(n))
+		}
+	}
+	subject := cmds[0]
+	for _, base := range cmds[1:] {
+		row(subject.label+" vs "+base.label, spreadOf(subject.means).format("ms", 2),
+			spreadOf(base.means).format("ms", 2), spreadOf(ratios(subject.means, base.means)))
+	}
+	return nil
+}
+
+// runOnce runs argv to completion and returns its wall time; a non-zero exit is an
+// error carrying its stderr.
+func runOnce(ctx context.Context, argv []string) (time.Duration, error) {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w: %s", strings.Join(argv, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return d, nil
+}
