@@ -17,7 +17,9 @@ import (
 )
 
 // conn hands back the raw gRPC connection; the ping is all this program needs.
-type conn struct{ goplugin.NetRPCUnsupportedPlugin }
+type conn struct {
+	goplugin.NetRPCUnsupportedPlugin
+}
 
 func (conn) GRPCServer(*goplugin.GRPCBroker, *grpc.Server) error { return nil }
 func (conn) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
