@@ -17,17 +17,15 @@ import (
 	"syscall"
 
 	"github.com/dbos-go/dbos-cloud/internal/cli"
+	"github.com/dbos-go/dbos-cloud/internal/version"
 )
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 // hostName is the plugin host binary, looked for next to this one, then on PATH.
 const hostName = "dbos-cloud-host"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, os.Args, cli.Deps{Version: version, PluginExec: execPluginHost})
+	code := cli.Run(ctx, os.Args, cli.Deps{Version: version.String(), PluginExec: execPluginHost})
 	stop()
 	os.Exit(code)
 }

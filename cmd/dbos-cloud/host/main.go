@@ -12,14 +12,12 @@ import (
 	"syscall"
 
 	"github.com/dbos-go/dbos-cloud/internal/cli"
+	"github.com/dbos-go/dbos-cloud/internal/version"
 )
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, os.Args, cli.Deps{Version: version, PluginCommands: pluginCommands})
+	code := cli.Run(ctx, os.Args, cli.Deps{Version: version.String(), PluginCommands: pluginCommands})
 	stop()
 	os.Exit(code)
 }
