@@ -52,6 +52,15 @@ func (l *losses) take() map[string]string {
 //
 // A broken login is counted, logged in again and the run goes on, so one run
 // measures how often each kind happens; any loss fails the test.
+//
+// Known to fail today, for two measured reasons (a control run without rotation loses
+// only the second kind): (1) a kill between the emulator's rotation and the daemon's
+// keyring write loses the new refresh token, and the old one then trips reuse
+// detection. No client can close that window; Auth0 bounds it with a reuse interval
+// ("rotation overlap period") during which the previous token may be exchanged again,
+// which the emulator does not offer yet. Once it does, pass that flag here. (2) The
+// file keyring backend (99designs/keyring) writes items with os.WriteFile, in place,
+// so a kill mid-write leaves a truncated item; the store must write atomically.
 func TestKill9DuringRefreshes(t *testing.T) {
 	f := start(t, daemonConfig("refresh_at = 0.5\nrefresh_jitter = \"100ms\"\n"),
 		"--access-token-ttl", "2s", "--rotate-refresh-tokens")
