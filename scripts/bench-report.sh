@@ -31,15 +31,17 @@ say() { echo "bench-report: $*" >&2; }
 bin=$tmp/bin
 mkdir -p "$bin" "$tmp/echo"
 say "building into $bin"
+# The release flags of the Makefile's build target; the baselines get the same.
+flags=(-trimpath -tags urfave_cli_no_docs -ldflags '-s -w')
 export CGO_ENABLED=0
-go build -o "$bin/" ./cmd/dbos-cloud ./cmd/dbos-credd ./cmd/dbos-cloud-emulator
-go build -o "$bin/dbos-cloud-host" ./cmd/dbos-cloud/host
-go build -o "$bin/dbos-cloud-plugin-org" ./plugins/org
-go build -o "$bin/hello" ./test/bench/hello
-go build -o "$bin/barehost" ./test/bench/barehost
+go build "${flags[@]}" -o "$bin/" ./cmd/dbos-cloud ./cmd/dbos-credd ./cmd/dbos-cloud-emulator
+go build "${flags[@]}" -o "$bin/dbos-cloud-host" ./cmd/dbos-cloud/host
+go build "${flags[@]}" -o "$bin/dbos-cloud-plugin-org" ./plugins/org
+go build "${flags[@]}" -o "$bin/hello" ./test/bench/hello
+go build "${flags[@]}" -o "$bin/barehost" ./test/bench/barehost
 go build -o "$bin/benchreport" ./test/bench/benchreport
 # Outside $bin, so that dbos-cloud does not offer the echo plugin's commands.
-go build -o "$tmp/echo/dbos-cloud-plugin-echo" ./internal/plugintest/echo
+go build "${flags[@]}" -o "$tmp/echo/dbos-cloud-plugin-echo" ./internal/plugintest/echo
 unset CGO_ENABLED
 report=$bin/benchreport
 rows=$tmp/rows.md
