@@ -206,7 +206,7 @@ func TestDefaultPath(t *testing.T) {
 func TestAccountNameRuleMatchesIPC(t *testing.T) {
 	for _, name := range []string{"default", "a", "A-1.b_c", ".x", "-x", "a/b", "", "ä",
 		strings.Repeat("x", 64), strings.Repeat("x", 65), "a b", "x\n"} {
-		if got, want := accountNameRE.MatchString(name), ipc.ValidAccountName(name); got != want {
+		if got, want := validName(name), ipc.ValidAccountName(name); got != want {
 			t.Errorf("%q: config says %v, ipc says %v", name, got, want)
 		}
 	}
@@ -251,11 +251,11 @@ func FuzzParse(f *testing.F) {
 		// A config that parses is valid: the invariants validation promises hold.
 		d := cfg.Daemon
 		if d.Autostart == nil || !(d.RefreshAt > 0 && d.RefreshAt < 1) || d.ActiveWindow.Duration <= 0 ||
-			d.RefreshJitter.Duration < 0 || !accountNameRE.MatchString(cfg.DefaultAccount) {
+			d.RefreshJitter.Duration < 0 || !validName(cfg.DefaultAccount) {
 			t.Fatalf("invalid config accepted: %+v", cfg)
 		}
 		for name := range cfg.Accounts {
-			if !accountNameRE.MatchString(name) {
+			if !validName(name) {
 				t.Fatalf("invalid account name %q accepted", name)
 			}
 		}

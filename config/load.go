@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 )
@@ -106,8 +107,12 @@ func joinErrors(errs []*Error) error {
 }
 
 // typeErrRE matches the position prefix of BurntSushi/toml's errors that are not
-// ParseErrors (type mismatches): "toml: line 3 (last key "a.b"): ...".
-var typeErrRE = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+// ParseErrors (type mismatches): "toml: line 3 (last key "a.b"): ...". It is
+// compiled at its first use, an invalid file, not at init: every process that
+// links this package pays for its init.
+var typeErrRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+})
 
 // decodeError turns the TOML library's error into an *Error with line and column.
 func decodeError(err error, src, path string) error {
@@ -121,7 +126,7 @@ func decodeError(err error, src, path string) error {
 		return &Error{Path: path, Line: line, Column: col, Key: pe.LastKey, Msg: msg}
 	}
 
-	if m := typeErrRE.FindStringSubmatch(err.Error()); m != nil {
+	if m := typeErrRE().FindStringSubmatch(err.Error()); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		e := &Error{Path: path, Line: line, Key: m[2], Msg: typeMessage(m[3])}
 		if l, c := locate(src, splitKey(m[2])); l == line {

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -60,6 +62,21 @@ func FuzzServeRequest(f *testing.F) {
 		}
 		if _, ok := codeInfo[eb.Code]; !ok {
 			t.Fatalf("unknown code %q", eb.Code)
+		}
+	})
+}
+
+// FuzzValidAccountName: the hand-written check is exactly the documented rule,
+// written as a regexp here.
+func FuzzValidAccountName(f *testing.F) {
+	rule := regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	for _, s := range []string{"default", "a", "A-1.b_c", ".x", "-x", "_x", "a/b", "", "ä",
+		strings.Repeat("x", 64), strings.Repeat("x", 65), "a b", "x\n", "0."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if got, want := ValidAccountName(name), rule.MatchString(name); got != want {
+			t.Fatalf("ValidAccountName(%q) = %v, the rule says %v", name, got, want)
 		}
 	})
 }

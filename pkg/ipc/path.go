@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"syscall"
 )
@@ -20,14 +19,25 @@ const (
 	socketName    = "credd.sock"
 )
 
-// accountNameRE is the charset of account names in paths and in the config file: it
-// keeps names safe in URLs, keyring keys, file names and log lines without escaping.
-var accountNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
 // ValidAccountName reports whether name may name an account: 1 to 64 characters from
-// A-Z a-z 0-9 . _ -, starting with a letter or digit.
+// A-Z a-z 0-9 . _ -, starting with a letter or digit. The rule keeps names safe in
+// URLs, keyring keys, file names and log lines without escaping. It is checked by
+// hand rather than with a regexp, whose compilation at init cost every client
+// process (git-credential-dbos among them) a tenth of a millisecond.
 func ValidAccountName(name string) bool {
-	return accountNameRE.MatchString(name)
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case i > 0 && (c == '.' || c == '_' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // DefaultSocketPath returns where the daemon listens and clients connect:
