@@ -17,6 +17,7 @@ import (
 	"github.com/dbos-go/dbos-cloud/internal/credclient"
 	"github.com/dbos-go/dbos-cloud/pkg/cloud"
 	"github.com/dbos-go/dbos-cloud/pkg/gitcred"
+	"github.com/dbos-go/dbos-cloud/pkg/ipc"
 	"github.com/dbos-go/dbos-cloud/pkg/secret"
 )
 
@@ -64,6 +65,15 @@ func backend() (gitcred.Backend, error) {
 		return gitcred.Static{Account: name, APIURL: t.APIURL, Access: secret.New(tok)}, nil
 	}
 
+	// With DBOS_CREDD_SOCKET set the socket does not depend on the config, which
+	// then only says whether and how to start the daemon: it is read only if
+	// nothing answers. An invalid config therefore goes unnoticed while the daemon
+	// runs, as it would in any other client that already holds a connection.
+	if os.Getenv(ipc.EnvSocket) != "" {
+		return gitcred.Daemon{Client: ipc.NewClient(ipc.ClientOptions{
+			Timeout: ipc.DefaultClientTimeout, AutostartFunc: autostartFromConfig})}, nil
+	}
+
 	cfg, err := config.Load(config.DefaultPath())
 	if err != nil {
 		return nil, err
@@ -73,4 +83,18 @@ func backend() (gitcred.Backend, error) {
 		return nil, err
 	}
 	return gitcred.Daemon{Client: credclient.New(o)}, nil
+}
+
+// autostartFromConfig reads the config and says how to start the daemon, as
+// credclient.New would have; nil when the config turns autostart off.
+func autostartFromConfig() (*ipc.AutostartOptions, error) {
+	cfg, err := config.Load(config.DefaultPath())
+	if err != nil {
+		return nil, err
+	}
+	o, err := credclient.Resolve(cfg, "")
+	if err != nil || o.Command == "" {
+		return nil, err
+	}
+	return &ipc.AutostartOptions{Command: o.Command, Wait: credclient.AutostartWait}, nil
 }

@@ -200,3 +200,44 @@ func buildHello(b *testing.B) string {
 	}
 	return out
 }
+
+// With DBOS_CREDD_SOCKET set, the config is read only when nothing answers: a
+// running daemon is used whatever the config holds, and a stopped one is started
+// or not as the config says.
+func TestConfigReadOnlyWhenDaemonIsDown(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.toml")
+	off := filepath.Join(dir, "off.toml")
+	writeFile(t, bad, "[daemon]\nautostart = \"sometimes\"\n")
+	writeFile(t, off, "[daemon]\nautostart = false\n")
+	in := "protocol=https\nhost=cloud.dbos.dev\n\n"
+
+	t.Setenv(ipc.EnvSocket, filepath.Join(dir, "none.sock"))
+	t.Setenv("DBOS_TOKEN", "")
+	for _, tc := range []struct{ config, want string }{
+		{off, "is not running"},
+		{bad, "autostart"},
+	} {
+		t.Setenv("DBOS_CONFIG", tc.config)
+		var out, errOut bytes.Buffer
+		if code := run([]string{"get"}, strings.NewReader(in), &out, &errOut); code != 1 ||
+			!strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("config %s: exit %d, stderr %q; want 1 and %q", tc.config, code, errOut.String(), tc.want)
+		}
+	}
+
+	d := credtest.Start(t, credtest.Options{})
+	cmd := exec.Command(testbin.Path(t, "cmd/git-credential-dbos"), "get")
+	cmd.Env = append(d.Env(), "DBOS_CONFIG="+bad)
+	cmd.Stdin = strings.NewReader(in)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("with a running daemon and a bad config: %v\n%s", err, out)
+	}
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -36,9 +36,9 @@ type AutostartOptions struct {
 	LogFile string
 }
 
-// autostart starts the daemon detached and waits until its socket answers. The
-// daemon gets its own session, so the CLI's exit and the terminal's Ctrl-C do not
-// reach it.
+// autostart starts the daemon detached, as c.auto says, and waits until its socket
+// answers. The daemon gets its own session, so the CLI's exit and the terminal's
+// Ctrl-C do not reach it.
 func (c *Client) autostart(ctx context.Context) error {
 	c.startMu.Lock()
 	defer c.startMu.Unlock()
@@ -71,7 +71,7 @@ func (c *Client) autostart(ctx context.Context) error {
 // daemonCommand prepares the daemon's process: detached, stdio to /dev/null or the
 // log file, socket path in its environment.
 func (c *Client) daemonCommand(sock string) (*exec.Cmd, error) {
-	a := c.opts.Autostart
+	a := c.auto
 	name := a.Command
 	if strings.ContainsRune(name, filepath.Separator) {
 		// Dir is "/" below, which would change what a relative path means.
@@ -126,7 +126,7 @@ func closeStdio(cmd *exec.Cmd) {
 
 // waitForSocket polls until the socket answers, the daemon exits, or Wait passes.
 func (c *Client) waitForSocket(ctx context.Context, sock string, cmd *exec.Cmd, exited <-chan error) error {
-	wait := c.opts.Autostart.Wait
+	wait := c.auto.Wait
 	if wait <= 0 {
 		wait = DefaultAutostartWait
 	}
@@ -161,10 +161,10 @@ func (c *Client) waitForSocket(ctx context.Context, sock string, cmd *exec.Cmd, 
 }
 
 func (c *Client) logHint() string {
-	if c.opts.Autostart.LogFile == "" {
+	if c.auto.LogFile == "" {
 		return "; run it in the foreground to see why"
 	}
-	return "; see " + c.opts.Autostart.LogFile
+	return "; see " + c.auto.LogFile
 }
 
 // probeSocket reports whether something accepts connections on sock.

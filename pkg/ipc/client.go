@@ -32,6 +32,11 @@ type ClientOptions struct {
 	Timeout time.Duration
 	// Autostart, when set, starts the daemon if nothing answers on the socket.
 	Autostart *AutostartOptions
+	// AutostartFunc, used when Autostart is nil, is called the first time nothing
+	// answers (at most once) and says how to start the daemon; nil options mean do
+	// not start it. It lets a one-shot client skip reading its configuration while
+	// the daemon runs. Its error is returned by the call that needed it.
+	AutostartFunc func() (*AutostartOptions, error)
 }
 
 // Client talks to the daemon over its socket. It is safe for concurrent use and
@@ -45,6 +50,10 @@ type Client struct {
 	pathErr  error
 
 	startMu sync.Mutex // one autostart at a time
+
+	autoOnce sync.Once
+	auto     *AutostartOptions // resolved from Autostart or AutostartFunc
+	autoErr  error
 }
 
 // NewClient returns a client; it does not connect until the first call.
@@ -167,13 +176,31 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 	}
 
 	err := c.do(ctx, method, path, body, out)
-	if c.opts.Autostart == nil || !errors.Is(err, ErrDaemonUnavailable) {
+	if !errors.Is(err, ErrDaemonUnavailable) {
+		return err
+	}
+	auto, aerr := c.autostartOptions()
+	if aerr != nil {
+		return aerr
+	}
+	if auto == nil {
 		return err
 	}
 	if err := c.autostart(ctx); err != nil {
 		return err
 	}
 	return c.do(ctx, method, path, body, out)
+}
+
+// autostartOptions returns how to start the daemon, or nil not to.
+func (c *Client) autostartOptions() (*AutostartOptions, error) {
+	c.autoOnce.Do(func() {
+		c.auto = c.opts.Autostart
+		if c.auto == nil && c.opts.AutostartFunc != nil {
+			c.auto, c.autoErr = c.opts.AutostartFunc()
+		}
+	})
+	return c.auto, c.autoErr
 }
 
 // do makes one request within the per-call timeout and decodes the answer.

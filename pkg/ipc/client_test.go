@@ -207,6 +207,42 @@ func TestClientAutostartMissingCommand(t *testing.T) {
 	}
 }
 
+// AutostartFunc is consulted only when nothing answers, once, and its error or
+// its "do not start" reach the caller.
+func TestClientAutostartFuncIsLazy(t *testing.T) {
+	ts := startServer(t, &fakeService{}, ServerOptions{})
+	calls := 0
+	c := NewClient(ClientOptions{Path: ts.path, AutostartFunc: func() (*AutostartOptions, error) {
+		calls++
+		return nil, errors.New("config unreadable")
+	}})
+	defer c.Close()
+	if _, err := c.Status(context.Background()); err != nil || calls != 0 {
+		t.Fatalf("with a running daemon: err %v, AutostartFunc called %d times; want nil, 0", err, calls)
+	}
+
+	down := filepath.Join(sockDir(t), "credd.sock")
+	c = NewClient(ClientOptions{Path: down, AutostartFunc: func() (*AutostartOptions, error) {
+		calls++
+		return nil, errors.New("config unreadable")
+	}})
+	for range 2 {
+		if _, err := c.Status(context.Background()); err == nil || err.Error() != "config unreadable" {
+			t.Fatalf("err = %v, want the AutostartFunc's error", err)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("AutostartFunc called %d times, want once", calls)
+	}
+
+	c = NewClient(ClientOptions{Path: down, AutostartFunc: func() (*AutostartOptions, error) {
+		return nil, nil
+	}})
+	if _, err := c.Status(context.Background()); !errors.Is(err, ErrDaemonUnavailable) {
+		t.Fatalf("err = %v, want ErrDaemonUnavailable when AutostartFunc says not to start", err)
+	}
+}
+
 // stopDaemon ends a daemon started by a test and waits until its socket is gone.
 func stopDaemon(t *testing.T, pid int, path string) {
 	t.Helper()
