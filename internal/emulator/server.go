@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -288,4 +287,3 @@ type stats struct {
 	revocations     atomic.Int64
 }
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
