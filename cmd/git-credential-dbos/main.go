@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/dbos-go/dbos-cloud/config"
@@ -31,9 +29,10 @@ func run(args []string, in io.Reader, out, errOut io.Writer) int {
 			"configure it with: git config credential.helper dbos)")
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	// No signal handling: git runs this once per request, it holds nothing to clean
+	// up, and a signal's default action (exit) is the right answer. signal.Notify
+	// would start a dedicated thread, a tenth of a millisecond of every run.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
 	b, err := backend()
