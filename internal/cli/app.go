@@ -90,6 +90,9 @@ func Run(ctx context.Context, args []string, deps Deps) int {
 		}
 	}
 
+	if isCompletion(args) {
+		return e.complete(ctx, app, args)
+	}
 	err := app.RunContext(ctx, args)
 	if err == nil {
 		return ExitOK
@@ -103,6 +106,10 @@ func Run(ctx context.Context, args []string, deps Deps) int {
 // report prints err as one line (plus a usage pointer for usage errors) and
 // returns its exit code.
 func (e *env) report(err error) int {
+	// A child's exit status (exec) is passed on without a word of ours.
+	if ce, ok := errors.AsType[*childExit](err); ok {
+		return ce.code
+	}
 	code := ExitCode(err)
 	msg := message(err)
 	if code == ExitInterrupted {
@@ -131,6 +138,7 @@ func (e *env) newApp() *cli.App {
 			newRegisterCmd(e, nil), newProfileCmd(e, nil), newTokenCmd(e, nil),
 			newAccountCmd(e, nil, nil), newStatusCmd(e, nil),
 			newCredentialsCmd(e, nil, nil), newKeyringCmd(e, nil, nil),
+			newCredentialCmd(e, nil), newExecCmd(e, nil), newEnvCmd(e, nil), newCompletionCmd(e, nil),
 		},
 		HideHelpCommand: true,
 		Suggest:         true,

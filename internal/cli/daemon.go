@@ -18,6 +18,7 @@ type Daemon interface {
 	Store(ctx context.Context, req ipc.StoreRequest) (ipc.Account, error)
 	Update(ctx context.Context, name string, upd ipc.AccountUpdate) (ipc.Account, error)
 	Forget(ctx context.Context, name string, revoke bool) (ipc.ForgetResponse, error)
+	DropCache(ctx context.Context, name string) error
 	Status(ctx context.Context) (ipc.Status, error)
 	KeyringCheck(ctx context.Context) (ipc.KeyringStatus, error)
 	Unlock(ctx context.Context, req ipc.UnlockRequest) (ipc.KeyringStatus, error)
@@ -147,6 +148,10 @@ func (w daemonErrors) Update(ctx context.Context, n string, u ipc.AccountUpdate)
 func (w daemonErrors) Forget(ctx context.Context, n string, revoke bool) (ipc.ForgetResponse, error) {
 	v, err := w.d.Forget(ctx, n, revoke)
 	return v, daemonError(err, w.opts)
+}
+
+func (w daemonErrors) DropCache(ctx context.Context, n string) error {
+	return daemonError(w.d.DropCache(ctx, n), w.opts)
 }
 
 func (w daemonErrors) Status(ctx context.Context) (ipc.Status, error) {

@@ -204,6 +204,7 @@ func (f fakeDaemon) Forget(context.Context, string, bool) (ipc.ForgetResponse, e
 func (f fakeDaemon) Unlock(context.Context, ipc.UnlockRequest) (ipc.KeyringStatus, error) {
 	return ipc.KeyringStatus{}, f.err
 }
+func (f fakeDaemon) DropCache(context.Context, string) error    { return f.err }
 func (f fakeDaemon) Status(context.Context) (ipc.Status, error) { return ipc.Status{}, f.err }
 func (f fakeDaemon) KeyringCheck(context.Context) (ipc.KeyringStatus, error) {
 	return ipc.KeyringStatus{}, f.err

@@ -8,9 +8,10 @@ import (
 
 // ANSI colours used on stderr.
 const (
-	colorRed   = "31"
-	colorGreen = "32"
-	colorDim   = "2"
+	colorRed    = "31"
+	colorGreen  = "32"
+	colorYellow = "33"
+	colorDim    = "2"
 )
 
 // output is the policy for human text: colour only on a terminal, never with
@@ -60,4 +61,10 @@ func printJSON(w io.Writer, v any) error {
 	}
 	_, err = fmt.Fprintf(w, "%s\n", b)
 	return err
+}
+
+// stdoutOutput is the colour policy for text on stdout (doctor's check lines),
+// decided by stdout's own terminal, since stdout and stderr may go different ways.
+func (e *env) stdoutOutput() output {
+	return newOutput(e.getenv, e.deps.IsTerminal(e.deps.Stdout))
 }
