@@ -14,6 +14,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
+
+	"github.com/dbos-go/dbos-cloud/pkg/plugin/manifest"
 )
 
 // Deps is what the commands need from outside: streams, environment, clients. Run
@@ -52,6 +54,11 @@ type Deps struct {
 	// fast. It returns only on failure; ErrNoPluginHost means plugins are not
 	// installed, and the command line is then handled here.
 	PluginExec func(args []string) error
+	// PluginManifest, used with PluginExec, returns the plugin manifest and whether
+	// it describes exactly the installed plugins. When it does, help, completion and
+	// usage errors of plugin commands are answered here, and only running one starts
+	// the plugin host.
+	PluginManifest func() (m *manifest.Manifest, fresh bool)
 }
 
 // globalOptions are the flags every command shares.
@@ -70,24 +77,8 @@ func Run(ctx context.Context, args []string, deps Deps) int {
 	e := newEnv(deps)
 	app := e.newApp()
 
-	first := firstCommand(args)
-	if deps.PluginCommands == nil && deps.PluginExec != nil && !isBuiltin(app, first) &&
-		!(first == "" && (slices.Contains(args, "--version") || slices.Contains(args, "-v"))) {
-		err := deps.PluginExec(args)
-		if !errors.Is(err, ErrNoPluginHost) {
-			return e.report(fmt.Errorf("start plugin host: %w", pluginError(err)))
-		}
-	}
-	if deps.PluginCommands != nil && !isBuiltin(app, first) {
-		cmds, err := deps.PluginCommands(ctx, e)
-		app.Commands = append(app.Commands, cmds...)
-		switch {
-		case err != nil && first != "" && first != "help" && !isBuiltin(app, first):
-			// The command asked for is missing because a plugin failed.
-			return e.report(fmt.Errorf("load plugins: %w", pluginError(err)))
-		case err != nil:
-			e.warn("some plugin commands are missing: %v", err)
-		}
+	if code, done := e.addPlugins(ctx, app, args); done {
+		return code
 	}
 
 	if isCompletion(args) {
@@ -139,6 +130,7 @@ func (e *env) newApp() *cli.App {
 			newAccountCmd(e, nil, nil), newStatusCmd(e, nil),
 			newCredentialsCmd(e, nil, nil), newKeyringCmd(e, nil, nil),
 			newCredentialCmd(e, nil), newExecCmd(e, nil), newEnvCmd(e, nil), newCompletionCmd(e, nil),
+			newDoctorCmd(e, nil), newDaemonCmd(e),
 		},
 		HideHelpCommand: true,
 		Suggest:         true,
