@@ -34,6 +34,24 @@ build: ## build every binary into ./bin
 test: build ## run every test with the race detector, end-to-end suites included
 	CGO_ENABLED=1 DBOS_TEST_BIN_DIR=$(BIN) $(GO) test -race -timeout 15m ./...
 
+.PHONY: test-faults
+test-faults: build ## fault and hostile-input suites against the real binaries (about 2 min)
+	CGO_ENABLED=1 DBOS_FAULTS=1 DBOS_TEST_BIN_DIR=$(BIN) \
+		$(GO) test -race -run . -timeout 20m ./test/faults/...
+
+.PHONY: test-load
+test-load: build ## 256 clients for 60 s against the daemon, with short-lived tokens
+	CGO_ENABLED=1 DBOS_LOAD=1 DBOS_TEST_BIN_DIR=$(BIN) \
+		$(GO) test -run . -timeout 10m -v ./test/load/...
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
+	./scripts/fuzz.sh $(or $(FUZZTIME),10s)
+
+.PHONY: bench-report
+bench-report: ## build everything and print the side-by-side benchmark table
+	./scripts/bench-report.sh
+
 .PHONY: test-short
 test-short: ## unit tests only, no race detector
 	$(GO) test -short ./...
