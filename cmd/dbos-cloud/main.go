@@ -2,8 +2,9 @@
 // scripts and manages several accounts. Its long-lived secrets are kept by
 // dbos-credd; see package internal/cli for the commands and exit codes.
 //
-// Plugin commands (the organization commands) run in dbos-cloud-host, which
-// this binary executes in its place for any command that is not built in.
+// Plugin commands (the organization commands) run in dbos-cloud-host, which this
+// binary executes in its place to run one. Their help and completion come from the
+// plugin manifest, read here; only a missing or stale manifest also needs the host.
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 
 	"github.com/dbos-go/dbos-cloud/internal/cli"
 	"github.com/dbos-go/dbos-cloud/internal/version"
+	"github.com/dbos-go/dbos-cloud/pkg/plugin/manifest"
 )
 
 // hostName is the plugin host binary, looked for next to this one, then on PATH.
@@ -25,9 +27,16 @@ const hostName = "dbos-cloud-host"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, os.Args, cli.Deps{Version: version.String(), PluginExec: execPluginHost})
+	code := cli.Run(ctx, os.Args, cli.Deps{Version: version.String(),
+		PluginExec: execPluginHost, PluginManifest: pluginManifest})
 	stop()
 	os.Exit(code)
+}
+
+// pluginManifest reads the plugin manifest, so that help and completion list plugin
+// commands without starting the plugin host.
+func pluginManifest() (*manifest.Manifest, bool) {
+	return manifest.LoadFresh(manifest.DefaultDirs(), manifest.DefaultPath())
 }
 
 // execPluginHost replaces this process with the plugin host, same arguments and

@@ -22,7 +22,7 @@ func TestBinaryDependencies(t *testing.T) {
 		forbidden []string
 	}{
 		{"./cmd/dbos-cloud", []string{"github.com/99designs/keyring", "github.com/hashicorp/go-plugin",
-			"google.golang.org/grpc"}},
+			"google.golang.org/grpc", "google.golang.org/protobuf", "github.com/hashicorp/go-hclog"}},
 		{"./cmd/dbos-cloud/host", []string{"github.com/99designs/keyring"}},
 	}
 	for _, tt := range tests {

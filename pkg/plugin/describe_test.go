@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/dbos-go/dbos-cloud/pkg/plugin/manifest"
 	pluginpb "github.com/dbos-go/dbos-cloud/pkg/plugin/proto"
 )
 
@@ -26,11 +27,11 @@ func validDesc() *pluginpb.Description {
 
 func TestValidateDescription(t *testing.T) {
 	deep := &pluginpb.Command{Name: "a"}
-	for c, i := deep, 0; i < maxDepth; i++ {
+	for c, i := deep, 0; i < manifest.MaxDepth; i++ {
 		c.Subcommands = []*pluginpb.Command{{Name: "a"}}
 		c = c.Subcommands[0]
 	}
-	many := make([]*pluginpb.Command, maxCommands+1)
+	many := make([]*pluginpb.Command, manifest.MaxCommands+1)
 	for i := range many {
 		many[i] = &pluginpb.Command{Name: "c" + strings.Repeat("x", i%30) + string(rune('a'+i%26))}
 	}
@@ -83,7 +84,7 @@ func TestValidateDescription(t *testing.T) {
 }
 
 func TestDecodeDescriptionTooLarge(t *testing.T) {
-	_, err := DecodeDescription(make([]byte, maxDescriptionBytes+1))
+	_, err := DecodeDescription(make([]byte, manifest.MaxDescriptionBytes+1))
 	if !errors.Is(err, ErrInvalidDescription) {
 		t.Fatalf("err = %v", err)
 	}
@@ -101,11 +102,11 @@ func FuzzDecodeDescription(f *testing.F) {
 		if err != nil {
 			return
 		}
-		h := &Host{}
-		for _, c := range d.GetCommands() {
-			if h.buildCommand("fuzz", nil, c) == nil {
-				t.Fatal("nil command")
-			}
+		m := manifest.New()
+		m.Plugins["fuzz"] = &manifest.Entry{Description: d}
+		cmds, _ := m.Commands(nil, nil)
+		if len(cmds) != len(d.Commands) {
+			t.Fatalf("%d commands built from %d", len(cmds), len(d.Commands))
 		}
 	})
 }

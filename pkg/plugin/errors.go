@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/dbos-go/dbos-cloud/pkg/plugin/manifest"
 )
 
 // Sentinels for the ways a plugin can fail; an *Error wraps one of them.
@@ -31,15 +33,7 @@ func (e *Error) ExitCode() int { return ExitPluginFailure }
 
 // UsageError is a command line that does not fit a plugin command's description. It
 // carries ExitUsage.
-type UsageError struct {
-	Command string // the full command, e.g. "organization join"
-	Msg     string
-}
-
-func (e *UsageError) Error() string { return e.Command + ": " + e.Msg }
-
-// ExitCode implements cli.ExitCoder.
-func (e *UsageError) ExitCode() int { return ExitUsage }
+type UsageError = manifest.UsageError
 
 // oneLine makes text from a plugin or from go-plugin safe to print as one line of an
 // error: first line only, no control characters, bounded length.
@@ -51,8 +45,8 @@ func oneLine(s string) string {
 		}
 		return r
 	}, s)
-	if len(s) > maxLineLen {
-		s = s[:maxLineLen] + "..."
+	if len(s) > manifest.MaxLineLen {
+		s = s[:manifest.MaxLineLen] + "..."
 	}
 	return s
 }

@@ -2,6 +2,8 @@ package plugin
 
 import (
 	goplugin "github.com/hashicorp/go-plugin"
+
+	"github.com/dbos-go/dbos-cloud/pkg/plugin/manifest"
 )
 
 // Handshake is the go-plugin handshake both sides use. The cookie only keeps a user
@@ -16,7 +18,7 @@ var Handshake = goplugin.HandshakeConfig{
 const pluginKey = "commands"
 
 // BinaryPrefix starts the file name of every plugin binary: dbos-cloud-plugin-NAME.
-const BinaryPrefix = "dbos-cloud-plugin-"
+const BinaryPrefix = manifest.BinaryPrefix
 
 // Exit codes a plugin reports or the host returns. The CLI owns the full table; these
 // are the ones the plugin mechanism itself produces or carries.
@@ -24,7 +26,7 @@ const (
 	// ExitFailure is a plain failure.
 	ExitFailure = 1
 	// ExitUsage is a usage error: wrong arguments or flags.
-	ExitUsage = 2
+	ExitUsage = manifest.ExitUsage
 	// ExitAPI is a refusal by the DBOS Cloud API, reported by the plugin.
 	ExitAPI = 8
 	// ExitPluginFailure means the plugin could not be run: it crashed, hung, failed

@@ -6,15 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	pluginpb "github.com/dbos-go/dbos-cloud/pkg/plugin/proto"
+	"github.com/dbos-go/dbos-cloud/pkg/plugin/manifest"
 )
 
 // Services is what the CLI lends plugins: tokens and account facts, and the update of
@@ -42,52 +39,14 @@ type Host struct {
 	OnUsageError cli.OnUsageErrorFunc
 
 	mu sync.Mutex
-	m  *manifest // as of the last Commands call
+	m  *manifest.Manifest // as of the last Commands call
 }
 
-// DefaultDirs returns where plugins are looked for, in order: the directory of the
-// running executable, $XDG_DATA_HOME/dbos-cloud/plugins (~/.local/share when unset),
-// then each entry of $DBOS_CLOUD_PLUGIN_PATH.
-func DefaultDirs() []string {
-	var dirs []string
-	if exe, err := os.Executable(); err == nil {
-		if exe, err = filepath.EvalSymlinks(exe); err == nil {
-			dirs = append(dirs, filepath.Dir(exe))
-		}
-	}
-	if data := xdgDir("XDG_DATA_HOME", ".local", "share"); data != "" {
-		dirs = append(dirs, filepath.Join(data, "dbos-cloud", "plugins"))
-	}
-	for _, d := range filepath.SplitList(os.Getenv("DBOS_CLOUD_PLUGIN_PATH")) {
-		if d != "" {
-			dirs = append(dirs, d)
-		}
-	}
-	return dirs
-}
+// DefaultDirs returns where plugins are looked for; see manifest.DefaultDirs.
+func DefaultDirs() []string { return manifest.DefaultDirs() }
 
-// DefaultManifestPath returns $XDG_CACHE_HOME/dbos-cloud/plugins.json (~/.cache when
-// unset).
-func DefaultManifestPath() string {
-	cache := xdgDir("XDG_CACHE_HOME", ".cache")
-	if cache == "" {
-		cache = os.TempDir()
-	}
-	return filepath.Join(cache, "dbos-cloud", "plugins.json")
-}
-
-// xdgDir returns $env when it is an absolute path (the spec says to ignore relative
-// ones), or the fallback under the home directory.
-func xdgDir(env string, fallback ...string) string {
-	if v := os.Getenv(env); filepath.IsAbs(v) {
-		return v
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(append([]string{home}, fallback...)...)
-}
+// DefaultManifestPath returns where the manifest is kept; see manifest.DefaultPath.
+func DefaultManifestPath() string { return manifest.DefaultPath() }
 
 // Commands returns the commands of every plugin found. Descriptions come from the
 // manifest; only a plugin whose binary is new or changed size or modification time
@@ -95,57 +54,25 @@ func xdgDir(env string, fallback ...string) string {
 // their errors returned joined alongside the commands of the others.
 func (h *Host) Commands(ctx context.Context) ([]*cli.Command, error) {
 	m, errs := h.refresh(ctx)
-
-	var cmds []*cli.Command
-	owner := map[string]string{} // command name or alias -> plugin
-	for _, name := range sortedNames(m) {
-		for _, c := range m.Plugins[name].desc.GetCommands() {
-			if clash := claim(owner, name, c); clash != "" {
-				errs = append(errs, &Error{Plugin: name, Err: fmt.Errorf(
-					"command %q is already provided by plugin %q", c.GetName(), clash)})
-				continue
-			}
-			cmds = append(cmds, h.buildCommand(name, nil, c))
-		}
+	cmds, err := m.Commands(h.run, h.OnUsageError)
+	if err != nil {
+		errs = append(errs, err)
 	}
 	return cmds, errors.Join(errs...)
 }
 
-// claim records c's names as owned by plugin, unless one is taken already.
-func claim(owner map[string]string, plugin string, c *pluginpb.Command) string {
-	names := append([]string{c.GetName()}, c.GetAliases()...)
-	for _, n := range names {
-		if p, ok := owner[n]; ok {
-			return p
-		}
-	}
-	for _, n := range names {
-		owner[n] = plugin
-	}
-	return ""
-}
-
-func sortedNames(m *manifest) []string {
-	names := make([]string, 0, len(m.Plugins))
-	for n := range m.Plugins {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
-
 // refresh brings the manifest up to date with the binaries on disk.
-func (h *Host) refresh(ctx context.Context) (*manifest, []error) {
+func (h *Host) refresh(ctx context.Context) (*manifest.Manifest, []error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 
-	m := loadManifest(h.manifestPath())
+	m := manifest.Load(h.manifestPath())
 	var errs []error
-	keep := map[string]*manifestEntry{}
+	keep := map[string]*manifest.Entry{}
 	changed := false
-	for _, b := range discover(h.dirs()) {
+	for _, b := range manifest.Discover(h.dirs()) {
 		e := m.Plugins[b.Name]
-		if e == nil || !e.matches(b) {
+		if e == nil || !e.Matches(b) {
 			ne, err := h.describeBinary(ctx, b)
 			changed = true
 			if err != nil {
@@ -169,15 +96,15 @@ func (h *Host) refresh(ctx context.Context) (*manifest, []error) {
 }
 
 // saveLocked writes the manifest; a failure only costs a re-describe next time.
-func (h *Host) saveLocked(m *manifest) {
-	if err := m.save(h.manifestPath()); err != nil && h.Log != nil {
+func (h *Host) saveLocked(m *manifest.Manifest) {
+	if err := m.Save(h.manifestPath()); err != nil && h.Log != nil {
 		h.Log.Warn("cannot save plugin manifest", "err", err)
 	}
 }
 
 // describeBinary hashes a binary, starts it with that checksum and asks for its
 // description.
-func (h *Host) describeBinary(ctx context.Context, b binary) (*manifestEntry, error) {
+func (h *Host) describeBinary(ctx context.Context, b manifest.Binary) (*manifest.Entry, error) {
 	sum, err := hashFile(b.Path)
 	if err != nil {
 		return nil, &Error{Plugin: b.Name, Err: fmt.Errorf("%w: %w", ErrMissing, err)}
@@ -192,11 +119,7 @@ func (h *Host) describeBinary(ctx context.Context, b binary) (*manifestEntry, er
 	if err != nil {
 		return nil, err
 	}
-	e, err := newEntry(b, sum, d)
-	if err != nil {
-		return nil, &Error{Plugin: b.Name, Err: err}
-	}
-	return e, nil
+	return manifest.NewEntry(b, sum, d), nil
 }
 
 func (h *Host) dirs() []string {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -14,7 +15,7 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/go-plugin/runner"
 
-	pluginpb "github.com/dbos-go/dbos-cloud/pkg/plugin/proto"
+	"github.com/dbos-go/dbos-cloud/pkg/plugin/manifest"
 )
 
 // Default bounds, used when Host leaves them zero.
@@ -136,7 +137,7 @@ func (h *Host) callErr(ctx context.Context, s *session, what string, err error) 
 }
 
 // describe asks a started plugin for its description and validates it.
-func (h *Host) describe(ctx context.Context, s *session) (*pluginpb.Description, error) {
+func (h *Host) describe(ctx context.Context, s *session) (*manifest.Description, error) {
 	cctx, cancel := context.WithTimeout(ctx, h.callTimeout())
 	defer cancel()
 
@@ -144,10 +145,11 @@ func (h *Host) describe(ctx context.Context, s *session) (*pluginpb.Description,
 	if err != nil {
 		return nil, h.callErr(ctx, s, "describe", err)
 	}
-	if err := ValidateDescription(d); err != nil {
+	md := fromProto(d)
+	if err := md.Validate(); err != nil {
 		return nil, &Error{Plugin: s.name, Err: err}
 	}
-	return d, nil
+	return md, nil
 }
 
 func (h *Host) startTimeout() time.Duration {
@@ -162,4 +164,19 @@ func (h *Host) callTimeout() time.Duration {
 		return h.CallTimeout
 	}
 	return DefaultCallTimeout
+}
+
+// hashFile returns the SHA-256 of a file.
+func hashFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("hash %s: %w", path, err)
+	}
+	defer func() { _ = f.Close() }()
+
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, fmt.Errorf("hash %s: %w", path, err)
+	}
+	return h.Sum(nil), nil
 }

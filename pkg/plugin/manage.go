@@ -10,32 +10,20 @@ import (
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/dbos-go/dbos-cloud/pkg/plugin/manifest"
 )
 
-// ManagementCommand returns `plugin list` and `plugin verify`.
+// ManagementCommand returns `plugin list` and `plugin verify` (manifest.Management).
 func (h *Host) ManagementCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "plugin",
-		Usage: "List and verify dbos-cloud plugins",
-		Subcommands: []*cli.Command{
-			{
-				Name:   "list",
-				Usage:  "List installed plugins and the commands they add",
-				Flags:  []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print JSON"}},
-				Action: func(c *cli.Context) error { return h.list(c) },
-			},
-			{
-				Name: "verify",
-				Usage: "Re-hash every plugin binary and compare it with the manifest; " +
-					"re-describe binaries that were upgraded",
-				Flags: []cli.Flag{&cli.BoolFlag{
-					Name:  "accept",
-					Usage: "trust binaries whose content changed without a new size or mtime",
-				}},
-				Action: func(c *cli.Context) error { return h.verify(c) },
-			},
-		},
-	}
+	return manifest.Build("", manifest.Management(), func(
+		c *cli.Context, _ string, path []string, _ *manifest.Command,
+	) error {
+		if path[len(path)-1] == "list" {
+			return h.list(c)
+		}
+		return h.verify(c)
+	}, h.OnUsageError)
 }
 
 type listed struct {
@@ -49,11 +37,11 @@ type listed struct {
 func (h *Host) list(c *cli.Context) error {
 	m, errs := h.refresh(ctxOf(c))
 	var out []listed
-	for _, name := range sortedNames(m) {
+	for _, name := range m.Names() {
 		e := m.Plugins[name]
-		l := listed{Name: name, Path: e.Path, SHA256: e.SHA256, Summary: e.desc.GetSummary()}
-		for _, cmd := range e.desc.GetCommands() {
-			l.Commands = append(l.Commands, cmd.GetName())
+		l := listed{Name: name, Path: e.Path, SHA256: e.SHA256, Summary: e.Description.Summary}
+		for _, cmd := range e.Description.Commands {
+			l.Commands = append(l.Commands, cmd.Name)
 		}
 		out = append(out, l)
 	}
@@ -87,11 +75,11 @@ func (h *Host) verify(c *cli.Context) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 
-	m := loadManifest(h.manifestPath())
-	keep := map[string]*manifestEntry{}
+	m := manifest.Load(h.manifestPath())
+	keep := map[string]*manifest.Entry{}
 	w := pick(h.Stdout, c.App.Writer)
 	failed := 0
-	for _, b := range discover(h.dirs()) {
+	for _, b := range manifest.Discover(h.dirs()) {
 		e, status, err := h.verifyOne(ctx, m.Plugins[b.Name], b, c.Bool("accept"))
 		if err != nil {
 			failed++
@@ -115,8 +103,8 @@ func (h *Host) verify(c *cli.Context) error {
 
 // verifyOne returns the entry to keep for b (nil for none) and a status word.
 func (h *Host) verifyOne(
-	ctx context.Context, old *manifestEntry, b binary, accept bool,
-) (*manifestEntry, string, error) {
+	ctx context.Context, old *manifest.Entry, b manifest.Binary, accept bool,
+) (*manifest.Entry, string, error) {
 	sum, err := hashFile(b.Path)
 	if err != nil {
 		return nil, "", err
@@ -127,7 +115,7 @@ func (h *Host) verifyOne(
 		e := *old
 		e.Path, e.Size, e.ModTime = b.Path, b.Size, b.ModTime
 		return &e, "ok", nil
-	case old != nil && old.matches(b) && !accept:
+	case old != nil && old.Matches(b) && !accept:
 		return nil, "", &Error{Plugin: b.Name, Err: fmt.Errorf("%w: content of %s changed "+
 			"but not its size or modification time; reinstall it or run "+
 			"\"dbos-cloud plugin verify --accept\"", ErrChecksumMismatch, b.Path)}

@@ -4,15 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/dbos-go/dbos-cloud/pkg/plugin/manifest"
 	pluginpb "github.com/dbos-go/dbos-cloud/pkg/plugin/proto"
 )
 
 // run starts the plugin, runs one leaf command and always stops the plugin again.
-func (h *Host) run(c *cli.Context, plugin string, path []string, leaf *pluginpb.Command) error {
+func (h *Host) run(c *cli.Context, plugin string, path []string, leaf *manifest.Command) error {
 	ctx := c.Context
 	if ctx == nil {
 		ctx = context.Background()
@@ -27,7 +27,7 @@ func (h *Host) run(c *cli.Context, plugin string, path []string, leaf *pluginpb.
 	req := &pluginpb.RunRequest{
 		CommandPath: path,
 		Args:        c.Args().Slice(),
-		Flags:       flagValues(c, leaf),
+		Flags:       manifest.FlagValues(c, leaf),
 		Globals:     globals,
 	}
 	srv := &hostServer{
@@ -73,7 +73,7 @@ func (h *Host) result(plugin string, resp *pluginpb.RunResponse, srv *hostServer
 // same process; a binary whose content changed without either is refused.
 func (h *Host) open(ctx context.Context, plugin string, path []string) (*session, error) {
 	h.mu.Lock()
-	var e *manifestEntry
+	var e *manifest.Entry
 	if h.m != nil {
 		e = h.m.Plugins[plugin]
 	}
@@ -82,17 +82,17 @@ func (h *Host) open(ctx context.Context, plugin string, path []string) (*session
 		return nil, &Error{Plugin: plugin, Err: fmt.Errorf("%w: not in the manifest", ErrMissing)}
 	}
 
-	b, ok := statBinary(plugin, e.Path)
+	b, ok := manifest.Stat(plugin, e.Path)
 	if !ok {
 		return nil, &Error{Plugin: plugin, Err: fmt.Errorf("%w: %s", ErrMissing, e.Path)}
 	}
-	if e.matches(b) {
-		return h.start(ctx, plugin, e.Path, e.sum())
+	if e.Matches(b) {
+		return h.start(ctx, plugin, e.Path, e.Sum())
 	}
 	return h.redescribe(ctx, b, path)
 }
 
-func (h *Host) redescribe(ctx context.Context, b binary, path []string) (*session, error) {
+func (h *Host) redescribe(ctx context.Context, b manifest.Binary, path []string) (*session, error) {
 	sum, err := hashFile(b.Path)
 	if err != nil {
 		return nil, &Error{Plugin: b.Name, Err: fmt.Errorf("%w: %w", ErrMissing, err)}
@@ -103,12 +103,9 @@ func (h *Host) redescribe(ctx context.Context, b binary, path []string) (*sessio
 	}
 	d, err := h.describe(ctx, s)
 	if err == nil {
-		var e *manifestEntry
-		if e, err = newEntry(b, sum, d); err == nil {
-			h.update(b.Name, e)
-		}
+		h.update(b.Name, manifest.NewEntry(b, sum, d))
 	}
-	if err == nil && findCommand(d.GetCommands(), path) == nil {
+	if err == nil && manifest.Find(d.Commands, path) == nil {
 		err = &Error{Plugin: b.Name, Err: fmt.Errorf("%w: the new binary has no command %q",
 			ErrHandshake, path)}
 	}
@@ -119,26 +116,11 @@ func (h *Host) redescribe(ctx context.Context, b binary, path []string) (*sessio
 	return s, nil
 }
 
-func (h *Host) update(name string, e *manifestEntry) {
+func (h *Host) update(name string, e *manifest.Entry) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.m.Plugins[name] = e
 	h.saveLocked(h.m)
-}
-
-// findCommand follows path (canonical names) down a command tree.
-func findCommand(cmds []*pluginpb.Command, path []string) *pluginpb.Command {
-	if len(path) == 0 {
-		return nil
-	}
-	i := slices.IndexFunc(cmds, func(c *pluginpb.Command) bool { return c.GetName() == path[0] })
-	if i < 0 {
-		return nil
-	}
-	if len(path) == 1 {
-		return cmds[i]
-	}
-	return findCommand(cmds[i].GetSubcommands(), path[1:])
 }
 
 func pick(w, fallback io.Writer) io.Writer {

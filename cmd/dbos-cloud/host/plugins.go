@@ -12,7 +12,7 @@ import (
 )
 
 // pluginCommands is Deps.PluginCommands: the commands of the plugins found in the
-// default directories, described from the manifest cache.
+// default directories, described from the manifest cache, and `plugin list|verify`.
 func pluginCommands(ctx context.Context, svc cli.Services) ([]*ucli.Command, error) {
 	h := &plugin.Host{
 		Dirs:         plugin.DefaultDirs(),
@@ -20,7 +20,8 @@ func pluginCommands(ctx context.Context, svc cli.Services) ([]*ucli.Command, err
 		Services:     pluginServices{svc},
 		Stdin:        os.Stdin,
 	}
-	return h.Commands(ctx)
+	cmds, err := h.Commands(ctx)
+	return append(cmds, h.ManagementCommand()), err
 }
 
 // pluginServices adapts the CLI's token sources to what the plugin host lends a
