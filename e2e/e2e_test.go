@@ -53,6 +53,9 @@ var passEnv = []string{
 	"PATH", "HOME", "TMPDIR", "DBOS_TOKEN", "DBOS_REFRESH_TOKEN", "DBOS_ACCOUNT", "DBOS_DOMAIN",
 	"DBOS_AUTH_DOMAIN", "DBOS_CLIENT_ID", "DBOS_CONFIG", "DBOS_CREDD_SOCKET", "XDG_CONFIG_HOME",
 	"XDG_DATA_HOME", "XDG_RUNTIME_DIR", "XDG_CACHE_HOME", "NO_COLOR",
+	// For the integration scripts: env's default shell, and a daemon that
+	// `dbos-cloud daemon start` starts (it inherits the CLI's environment).
+	"SHELL", "DBOS_KEYRING_BACKEND", "DBOS_KEYRING_PASSWORD",
 }
 
 func TestScripts(t *testing.T) {
@@ -89,6 +92,8 @@ func TestScripts(t *testing.T) {
 			"leakscan": cmdLeakscan,
 			"mode":     cmdMode,
 			"envfile":  cmdEnvfile,
+			"run":      cmdRun,
+			"shortdir": cmdShortdir,
 		},
 	})
 }

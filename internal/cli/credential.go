@@ -104,7 +104,9 @@ func (b credentialBackend) Token(ctx context.Context, account string, minTTL tim
 
 // Forget implements gitcred.Backend: git erases a password it found rejected. Only
 // the daemon's cached access token goes, so the next get fetches a fresh one; the
-// login stays. A token from the environment cannot be dropped from here.
+// login stays. A login without a refresh token (plain `login`) is left alone: its
+// access token is all it has, and dropping it would log the user out. A token from
+// the environment cannot be dropped from here.
 func (b credentialBackend) Forget(ctx context.Context, account string) error {
 	if b.e.tokenSourceName() != SourceDaemon {
 		return nil
@@ -112,6 +114,15 @@ func (b credentialBackend) Forget(ctx context.Context, account string) error {
 	d, err := b.e.connect()
 	if err != nil {
 		return err
+	}
+	list, err := d.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range list.Accounts {
+		if a.Name == account && a.Source == ipc.SourceMemory {
+			return nil
+		}
 	}
 	return accountError(account, d.DropCache(ctx, account))
 }
