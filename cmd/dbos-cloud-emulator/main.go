@@ -40,6 +40,9 @@ Flags (one or two dashes):
 		"refresh token lifetime when unused")
 	fs.BoolVar(&cfg.RotateRefreshTokens, "rotate-refresh-tokens", false,
 		"return a new refresh token on every refresh; reuse revokes the family")
+	fs.DurationVar(&cfg.RefreshReuseInterval, "refresh-reuse-interval", 0,
+		"with rotation: how long the previous refresh token may still be exchanged\n"+
+			"(Auth0's reuse interval); 0 makes any reuse revoke the family")
 	fs.DurationVar(&cfg.DeviceInterval, "device-interval", cfg.DeviceInterval,
 		"device flow polling interval (whole seconds)")
 	fs.DurationVar(&cfg.DeviceCodeTTL, "device-code-ttl", cfg.DeviceCodeTTL, "device code lifetime")

@@ -7,9 +7,9 @@
 //
 //   - the login side, with Auth0's paths: OpenID discovery, JWKS, the device
 //     authorization grant (RFC 8628) with Auth0's error codes and status codes, the
-//     refresh-token grant with optional rotation and reuse detection, revocation
-//     (form or JSON body), and an HTML page at the verification URI where a person
-//     types the identity they log in as and approves or denies;
+//     refresh-token grant with optional rotation, reuse detection and reuse
+//     interval, revocation (form or JSON body), and an HTML page at the verification
+//     URI where a person types the identity they log in as and approves or denies;
 //   - the /v1alpha1 account and organization API: profile, register, invite secret,
 //     list users, rename, join and remove.
 //
@@ -19,6 +19,16 @@
 // SHA-256 hashes. Every expiry decision reads the emulator's Clock, which the test API
 // can move forward; the slow_down check alone uses real monotonic time, because it is
 // about how fast a client actually polls.
+//
+// Refresh-token rotation follows Auth0. Each exchange marks the token rotated and
+// issues a successor in the same family; presenting a rotated token again revokes
+// the family. With a reuse interval (Auth0's "rotation overlap period"), the previous
+// token may be exchanged again for that long after its rotation: the answer is a
+// fresh pair of the same family, and the successors issued before stay valid. The
+// interval counts from the first rotation and does not slide; once a successor has
+// itself been exchanged, the token is second-to-last and its reuse revokes the family
+// at any time. This is what lets a client that crashed before saving a rotated token
+// recover with the one it saved.
 //
 // Organization rules the real service leaves unspecified, decided here:
 //

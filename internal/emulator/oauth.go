@@ -332,12 +332,18 @@ func (s *Server) refreshGrant(w http.ResponseWriter, r *http.Request, p url.Valu
 	}
 	policy := RefreshPolicy{
 		Lifetime: s.cfg.RefreshLifetime, Idle: s.cfg.RefreshIdle, Rotate: s.cfg.RotateRefreshTokens,
+		ReuseInterval: s.cfg.RefreshReuseInterval,
 	}
 	rt, err := s.store.RedeemRefresh(r.Context(), hashSecret(raw), p.Get("client_id"),
 		s.clock.Now(), policy, hashSecret(next))
 	if err != nil {
 		s.refreshFailed(w, r, err)
 		return
+	}
+	if rt.State == refreshRotated {
+		s.stats.refreshReuses.Add(1)
+		s.log.Info("rotated refresh token exchanged again within the reuse interval",
+			"request_id", requestID(r))
 	}
 
 	resp, err := s.issue(rt.Sub, rt.ClientID, rt.Scope)

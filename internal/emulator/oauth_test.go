@@ -4,9 +4,11 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"net/http"
 	"net/url"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/dbos-go/dbos-cloud/internal/emulatortest"
+	"github.com/dbos-go/dbos-cloud/internal/testbin"
 )
 
 func TestDiscoveryAndTokenClaims(t *testing.T) {
@@ -304,5 +307,83 @@ func TestRevoke(t *testing.T) {
 	wantOAuthError(t, st, body, http.StatusBadRequest, "invalid_request")
 	if s := e.Stats(t); s.Revocations != 3 {
 		t.Fatalf("revocations %d, want 3", s.Revocations)
+	}
+}
+
+// reuseStep exchanges the refresh token at index use (0: the login's; n: the one the
+// n-th successful step returned) after moving the clock by advance.
+type reuseStep struct {
+	use     int
+	advance time.Duration
+	ok      bool
+}
+
+func TestRefreshReuseInterval(t *testing.T) {
+	e := emulatortest.Start(t, "--rotate-refresh-tokens", "--refresh-reuse-interval", "10s")
+	cases := []struct {
+		name   string
+		steps  []reuseStep
+		reuses int64 // grants let through by the interval
+	}{
+		{"previous token within the interval gets a fresh pair", []reuseStep{
+			{0, 0, true}, {0, 0, true}, {2, 0, true}, {1, 0, true}}, 1},
+		{"reuse after the interval revokes the family", []reuseStep{
+			{0, 0, true}, {0, 11 * time.Second, false}, {1, 0, false}}, 0},
+		{"the interval counts from the first rotation", []reuseStep{
+			{0, 0, true}, {0, 6 * time.Second, true}, {0, 6 * time.Second, false},
+			{2, 0, false}}, 1},
+		{"second-to-last token revokes the family", []reuseStep{
+			{0, 0, true}, {1, 0, true}, {0, 0, false}, {2, 0, false}}, 0},
+		{"a used successor ends the overlap", []reuseStep{
+			{0, 0, true}, {0, 0, true}, {2, 0, true}, {0, 0, false}, {3, 0, false}}, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := e.Stats(t).RefreshReuses
+			_, rt := e.Login(t, "reuse", "offline_access")
+			tokens := []string{rt}
+			seen := map[string]bool{rt: true}
+			for i, s := range tc.steps {
+				if s.advance > 0 {
+					e.Advance(t, s.advance)
+				}
+				st, body := refresh(t, e, tokens[s.use])
+				if !s.ok {
+					wantOAuthError(t, st, body, http.StatusForbidden, "invalid_grant")
+					continue
+				}
+				got := decode[tokenResp](t, body)
+				if st != http.StatusOK || got.AccessToken == "" || got.RefreshToken == "" {
+					t.Fatalf("step %d: %d %s", i, st, body)
+				}
+				if seen[got.RefreshToken] {
+					t.Fatalf("step %d: a refresh token was handed out twice", i)
+				}
+				seen[got.RefreshToken] = true
+				tokens = append(tokens, got.RefreshToken)
+			}
+			if got := e.Stats(t).RefreshReuses - before; got != tc.reuses {
+				t.Fatalf("reuse-interval grants %d, want %d", got, tc.reuses)
+			}
+		})
+	}
+}
+
+func TestRefreshReuseIntervalNeedsRotation(t *testing.T) {
+	for _, args := range [][]string{
+		{"--refresh-reuse-interval", "5s"},
+		{"--rotate-refresh-tokens", "--refresh-reuse-interval", "-1s"},
+	} {
+		cmd := exec.Command(testbin.Path(t, "cmd/dbos-cloud-emulator"),
+			append(args, "--addr", "127.0.0.1:0")...)
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+			t.Fatalf("%v: want exit status 1, got %v:\n%s", args, err, out)
+		}
+		if !strings.Contains(string(out), "reuse interval") &&
+			!strings.Contains(string(out), "refresh-reuse-interval") {
+			t.Fatalf("%v: the error does not name the flag:\n%s", args, out)
+		}
 	}
 }

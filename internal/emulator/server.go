@@ -28,8 +28,11 @@ type Config struct {
 	RefreshLifetime     time.Duration // absolute
 	RefreshIdle         time.Duration
 	RotateRefreshTokens bool
-	DeviceInterval      time.Duration // whole seconds on the wire
-	DeviceCodeTTL       time.Duration
+	// RefreshReuseInterval is Auth0's reuse interval: how long a rotated refresh
+	// token may still be exchanged (see RefreshPolicy). Zero: reuse always revokes.
+	RefreshReuseInterval time.Duration
+	DeviceInterval       time.Duration // whole seconds on the wire
+	DeviceCodeTTL        time.Duration
 
 	TLSCert, TLSKey string // both set: serve HTTPS
 
@@ -59,6 +62,10 @@ func (c Config) validate() error {
 		return errors.New("config: no logger")
 	case c.AccessTokenTTL <= 0 || c.RefreshLifetime <= 0 || c.RefreshIdle <= 0:
 		return errors.New("config: token lifetimes must be positive")
+	case c.RefreshReuseInterval < 0:
+		return errors.New("config: the refresh reuse interval cannot be negative")
+	case c.RefreshReuseInterval > 0 && !c.RotateRefreshTokens:
+		return errors.New("config: --refresh-reuse-interval needs --rotate-refresh-tokens")
 	case c.DeviceInterval < time.Second || c.DeviceCodeTTL <= 0:
 		return errors.New("config: the device interval must be at least 1s and the code TTL positive")
 	case (c.TLSCert == "") != (c.TLSKey == ""):
@@ -284,6 +291,6 @@ type stats struct {
 	deviceGrants    atomic.Int64
 	refreshGrants   atomic.Int64
 	refreshFailures atomic.Int64
+	refreshReuses   atomic.Int64 // grants to a rotated token within the reuse interval
 	revocations     atomic.Int64
 }
-

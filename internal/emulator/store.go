@@ -50,7 +50,9 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
 	scope          TEXT NOT NULL,
 	family_created INTEGER NOT NULL,
 	last_used      INTEGER NOT NULL,
-	state          TEXT NOT NULL
+	state          TEXT NOT NULL,
+	parent         TEXT NOT NULL DEFAULT '',
+	rotated_at     INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens(family);
 CREATE TABLE IF NOT EXISTS orgs (
@@ -108,7 +110,37 @@ func OpenStore(ctx context.Context, dataDir string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("create schema: %w", err)
 	}
+	if err := addColumns(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return &Store{db: db}, nil
+}
+
+// addedColumns are columns added to tables after the first release; a database
+// written by an older emulator gets them on open.
+var addedColumns = []struct{ table, column, decl string }{
+	{"refresh_tokens", "parent", `TEXT NOT NULL DEFAULT ''`},
+	{"refresh_tokens", "rotated_at", `INTEGER NOT NULL DEFAULT 0`},
+}
+
+func addColumns(ctx context.Context, db *sql.DB) error {
+	for _, c := range addedColumns {
+		var n int
+		err := db.QueryRowContext(ctx,
+			`SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`, c.table, c.column).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("inspect table %s: %w", c.table, err)
+		}
+		if n > 0 {
+			continue
+		}
+		_, err = db.ExecContext(ctx, `ALTER TABLE `+c.table+` ADD COLUMN `+c.column+` `+c.decl)
+		if err != nil {
+			return fmt.Errorf("add column %s.%s: %w", c.table, c.column, err)
+		}
+	}
+	return nil
 }
 
 // Close closes the database.
@@ -164,3 +196,11 @@ func hashSecret(raw string) string {
 func millis(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms) }
+
+// optMillis stores a zero time as 0, which reads back as "not set".
+func optMillis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}

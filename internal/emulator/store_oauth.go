@@ -98,11 +98,13 @@ const (
 type RefreshToken struct {
 	Hash          string
 	Family        string // every token rotated from one login shares the family
+	Parent        string // hash of the token this one was rotated from; "" for a login's first
 	Sub           string
 	ClientID      string
 	Scope         string
 	FamilyCreated time.Time // the absolute lifetime counts from here
 	LastUsed      time.Time // the idle lifetime counts from here
+	RotatedAt     time.Time // when it was first exchanged under rotation; zero while active
 	State         string
 }
 
@@ -113,10 +115,10 @@ func (s *Store) InsertRefresh(ctx context.Context, t RefreshToken) error {
 
 func insertRefresh(ctx context.Context, tx *sql.Tx, t RefreshToken) error {
 	_, err := tx.ExecContext(ctx,
-		`INSERT INTO refresh_tokens(token_hash, family, sub, client_id, scope,
-		 family_created, last_used, state) VALUES(?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.Hash, t.Family, t.Sub, t.ClientID, t.Scope,
-		millis(t.FamilyCreated), millis(t.LastUsed), t.State)
+		`INSERT INTO refresh_tokens(token_hash, family, parent, sub, client_id, scope,
+		 family_created, last_used, rotated_at, state) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.Hash, t.Family, t.Parent, t.Sub, t.ClientID, t.Scope,
+		millis(t.FamilyCreated), millis(t.LastUsed), optMillis(t.RotatedAt), t.State)
 	if err != nil {
 		return fmt.Errorf("store refresh token: %w", err)
 	}
@@ -125,11 +127,12 @@ func insertRefresh(ctx context.Context, tx *sql.Tx, t RefreshToken) error {
 
 func refreshByHash(ctx context.Context, tx *sql.Tx, hash string) (RefreshToken, error) {
 	var t RefreshToken
-	var created, used int64
+	var created, used, rotated int64
 	err := tx.QueryRowContext(ctx,
-		`SELECT token_hash, family, sub, client_id, scope, family_created, last_used, state
-		 FROM refresh_tokens WHERE token_hash = ?`, hash).
-		Scan(&t.Hash, &t.Family, &t.Sub, &t.ClientID, &t.Scope, &created, &used, &t.State)
+		`SELECT token_hash, family, parent, sub, client_id, scope, family_created, last_used,
+		 rotated_at, state FROM refresh_tokens WHERE token_hash = ?`, hash).
+		Scan(&t.Hash, &t.Family, &t.Parent, &t.Sub, &t.ClientID, &t.Scope, &created, &used,
+			&rotated, &t.State)
 	if errors.Is(err, sql.ErrNoRows) {
 		return RefreshToken{}, ErrNotFound
 	}
@@ -137,6 +140,9 @@ func refreshByHash(ctx context.Context, tx *sql.Tx, hash string) (RefreshToken, 
 		return RefreshToken{}, fmt.Errorf("read refresh token: %w", err)
 	}
 	t.FamilyCreated, t.LastUsed = fromMillis(created), fromMillis(used)
+	if rotated != 0 {
+		t.RotatedAt = fromMillis(rotated)
+	}
 	return t, nil
 }
 
@@ -145,6 +151,11 @@ type RefreshPolicy struct {
 	Lifetime time.Duration // absolute, from the family's first token
 	Idle     time.Duration // since the token's family was last used
 	Rotate   bool
+	// ReuseInterval is Auth0's reuse interval (rotation overlap period): for this
+	// long after a token was rotated, it may be exchanged again without counting as
+	// reuse, as long as it is the previous token (no token issued from it has been
+	// rotated in turn). Zero is strict: any reuse revokes the family.
+	ReuseInterval time.Duration
 }
 
 // Refresh-grant failures, all answered as invalid_grant.
@@ -158,7 +169,8 @@ var (
 
 // RedeemRefresh checks a refresh token and records its use, all in one transaction.
 // With rotation it marks the token rotated and stores next (already hashed) in the
-// same family; reuse of a rotated token revokes the whole family.
+// same family; reuse of a rotated token revokes the whole family, unless the reuse
+// interval lets it through (see RefreshPolicy).
 func (s *Store) RedeemRefresh(ctx context.Context, hash, clientID string, now time.Time,
 	p RefreshPolicy, next string) (RefreshToken, error) {
 	var got RefreshToken
@@ -171,7 +183,11 @@ func (s *Store) RedeemRefresh(ctx context.Context, hash, clientID string, now ti
 		if err != nil {
 			return err
 		}
-		if err := checkRefresh(t, clientID, now, p); err != nil {
+		err = checkRefresh(t, clientID, now, p)
+		if errors.Is(err, ErrRefreshReused) {
+			err = checkReuse(ctx, tx, t, clientID, now, p)
+		}
+		if err != nil {
 			if errors.Is(err, ErrRefreshReused) {
 				reused = true
 				return nil
@@ -210,25 +226,59 @@ func checkRefresh(t RefreshToken, clientID string, now time.Time, p RefreshPolic
 	return nil
 }
 
+// checkReuse decides a rotated token presented again: within the reuse interval
+// after its rotation, and while it is still the previous token of its family, it is
+// checked as if it were active; otherwise it is reuse (ErrRefreshReused).
+func checkReuse(ctx context.Context, tx *sql.Tx, t RefreshToken, clientID string,
+	now time.Time, p RefreshPolicy) error {
+	if !p.Rotate || p.ReuseInterval <= 0 || t.RotatedAt.IsZero() ||
+		!now.Before(t.RotatedAt.Add(p.ReuseInterval)) {
+		return ErrRefreshReused
+	}
+
+	// A successor that was itself exchanged makes t the second-to-last token, whose
+	// reuse Auth0 treats as a breach whatever the interval.
+	var n int
+	err := tx.QueryRowContext(ctx,
+		`SELECT COUNT(*) FROM refresh_tokens WHERE parent = ? AND state != ?`,
+		t.Hash, refreshActive).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("read refresh token successors: %w", err)
+	}
+	if n > 0 {
+		return ErrRefreshReused
+	}
+
+	t.State = refreshActive
+	return checkRefresh(t, clientID, now, p)
+}
+
+// useRefresh records an accepted exchange of t. Under rotation an active t becomes
+// rotated; a rotated t let through by the reuse interval keeps its rotation time,
+// so that the interval does not slide. Either way next joins the family as t's
+// successor, and the successors issued earlier stay valid.
 func useRefresh(ctx context.Context, tx *sql.Tx, t RefreshToken, now time.Time,
 	p RefreshPolicy, next string) error {
-	if !p.Rotate {
+	if !p.Rotate || t.State == refreshRotated {
 		_, err := tx.ExecContext(ctx,
 			`UPDATE refresh_tokens SET last_used = ? WHERE token_hash = ?`, millis(now), t.Hash)
 		if err != nil {
 			return fmt.Errorf("record refresh token use: %w", err)
 		}
+	} else {
+		_, err := tx.ExecContext(ctx,
+			`UPDATE refresh_tokens SET state = ?, last_used = ?, rotated_at = ? WHERE token_hash = ?`,
+			refreshRotated, millis(now), millis(now), t.Hash)
+		if err != nil {
+			return fmt.Errorf("rotate refresh token: %w", err)
+		}
+	}
+	if !p.Rotate {
 		return nil
 	}
 
-	_, err := tx.ExecContext(ctx,
-		`UPDATE refresh_tokens SET state = ?, last_used = ? WHERE token_hash = ?`,
-		refreshRotated, millis(now), t.Hash)
-	if err != nil {
-		return fmt.Errorf("rotate refresh token: %w", err)
-	}
 	n := t
-	n.Hash, n.LastUsed, n.State = next, now, refreshActive
+	n.Hash, n.Parent, n.LastUsed, n.RotatedAt, n.State = next, t.Hash, now, time.Time{}, refreshActive
 	return insertRefresh(ctx, tx, n)
 }
 

@@ -129,6 +129,7 @@ func (s *Server) testStats(w http.ResponseWriter, r *http.Request) {
 			"refresh_token": s.stats.refreshGrants.Load(),
 		},
 		"refresh_failures": s.stats.refreshFailures.Load(),
+		"refresh_reuses":   s.stats.refreshReuses.Load(),
 		"revocations":      s.stats.revocations.Load(),
 	})
 }

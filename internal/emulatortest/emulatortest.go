@@ -347,7 +347,10 @@ type Stats struct {
 	Requests        int64       `json:"requests"`
 	TokenGrants     TokenGrants `json:"token_grants"`
 	RefreshFailures int64       `json:"refresh_failures"`
-	Revocations     int64       `json:"revocations"`
+	// RefreshReuses counts refresh grants (included in TokenGrants) to a rotated
+	// token let through by the reuse interval.
+	RefreshReuses int64 `json:"refresh_reuses"`
+	Revocations   int64 `json:"revocations"`
 }
 
 // TokenGrants counts successful grants by type.
