@@ -9,6 +9,10 @@
 // checksum first), lends it HostServices through go-plugin's broker (short-lived access
 // tokens and account facts, the organization update, and output), and calls Run.
 //
+// What is known without starting a plugin (descriptions, discovery, the manifest, the
+// urfave commands) lives in package manifest, which the lean dbos-cloud links; this
+// package adds the wire form, launching and the host services.
+//
 // Both sides import this package: plugins call Serve with a Provider; the CLI uses Host.
 // It leaves out where tokens come from (the CLI's Services implementation does that):
 // a plugin never sees a refresh token and never opens the keyring, and it is started

@@ -17,6 +17,7 @@ type procRunner struct {
 	cmd            *exec.Cmd
 	stdout, stderr io.ReadCloser
 	pid            int
+	bin            *binFile // the checked binary; nil in tests that start anything
 }
 
 func newProcRunner(cmd *exec.Cmd) (*procRunner, error) {
@@ -32,10 +33,21 @@ func newProcRunner(cmd *exec.Cmd) (*procRunner, error) {
 }
 
 func (r *procRunner) Start(context.Context) error {
-	if err := r.cmd.Start(); err != nil {
+	err := r.cmd.Start()
+	if err != nil {
+		if r.bin != nil {
+			_ = r.bin.f.Close()
+		}
 		return err
 	}
 	r.pid = r.cmd.Process.Pid
+	if r.bin != nil {
+		if err := r.bin.started(); err != nil {
+			_ = r.cmd.Process.Kill()
+			_ = r.cmd.Wait()
+			return err
+		}
+	}
 	return nil
 }
 
@@ -53,7 +65,7 @@ func (r *procRunner) Kill(context.Context) error {
 
 func (r *procRunner) Stdout() io.ReadCloser { return r.stdout }
 func (r *procRunner) Stderr() io.ReadCloser { return r.stderr }
-func (r *procRunner) Name() string          { return r.cmd.Path }
+func (r *procRunner) Name() string          { return r.cmd.Args[0] }
 func (r *procRunner) Diagnose(context.Context) string {
 	return "the program is not a dbos-cloud plugin, or was built for another protocol version"
 }
