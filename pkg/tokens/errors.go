@@ -18,6 +18,10 @@ var (
 	// ErrKeyringUnavailable: the keyring could not be opened or did not answer in
 	// time. Retryable; nothing is ever deleted because of it.
 	ErrKeyringUnavailable = errors.New("keyring unavailable")
+	// ErrRecordDamaged: a stored item exists but holds no readable record (cut short
+	// by a crash, or not written by this module). It is reported and left in place;
+	// a new login replaces it, and forgetting the account removes it.
+	ErrRecordDamaged = errors.New("keyring item damaged")
 	// ErrInvalid: a request is malformed (bad account name, missing endpoints).
 	ErrInvalid = errors.New("invalid request")
 	// ErrClosed: the manager is shutting down.

@@ -6,7 +6,13 @@
 // Every keyring call runs with a timeout, one at a time: a stuck D-Bus call fails
 // the request that made it instead of hanging the daemon. Errors are mapped to the
 // tokens sentinels: a missing item is tokens.ErrNotFound, a keyring that needs its
-// password is tokens.ErrKeyringLocked, anything else tokens.ErrKeyringUnavailable.
+// password is tokens.ErrKeyringLocked, an item that exists but holds no readable
+// record is tokens.ErrRecordDamaged (naming the item, and its file for the file
+// backend), anything else tokens.ErrKeyringUnavailable. Nothing here deletes an item
+// that cannot be read.
+//
+// The library's file backend writes items in place; this package writes them
+// atomically instead (see setFile), so that a crash mid-write never tears an item.
 // The package never prompts: the encrypted file backend gets its password from the
 // options or, later, from Unlock.
 package keyringstore
@@ -76,9 +82,10 @@ type Store struct {
 	log     *slog.Logger
 	sem     chan struct{} // one keyring call at a time
 
-	mu     sync.RWMutex
-	ring   keyring.Keyring
-	locked bool // file backend without a password yet
+	mu       sync.RWMutex
+	ring     keyring.Keyring
+	password secret.Token // the file backend's, for its atomic writes
+	locked   bool         // file backend without a password yet
 }
 
 // Open opens the first backend of opts.Backends that the library can open here.
@@ -105,8 +112,11 @@ func Open(opts Options) (*Store, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", b, err))
 			continue
 		}
-		s.ring = ring
+		s.ring, s.password = ring, opts.FilePassword
 		s.locked = b == BackendFile && opts.FilePassword.IsZero()
+		if b == BackendFile {
+			s.removeStaging()
+		}
 		return s, nil
 	}
 	return nil, fmt.Errorf("open keyring (tried %s): %w: %w",

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 
 	"github.com/99designs/keyring"
@@ -56,9 +57,15 @@ func (s *Store) mapErr(op string, err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, tokens.ErrRecordDamaged):
+		return err // already names the item and what is wrong with it
+	case errors.Is(err, tokens.ErrKeyringUnavailable):
+		return fmt.Errorf("keyring %s (%s): %w", op, s.backend, err)
 	case errors.Is(err, keyring.ErrKeyNotFound), errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("keyring %s: %w", op, tokens.ErrNotFound)
-	case errors.Is(err, tokens.ErrKeyringLocked), isLockedMessage(err):
+	case errors.Is(err, tokens.ErrKeyringLocked):
+		return fmt.Errorf("keyring %s (%s): %w", op, s.backend, err)
+	case isLockedMessage(err):
 		return fmt.Errorf("keyring %s (%s): %w", op, s.backend, tokens.ErrKeyringLocked)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return fmt.Errorf("keyring %s (%s): %w: %w", op, s.backend, tokens.ErrKeyringUnavailable, err)
@@ -78,6 +85,10 @@ func (s *Store) Load(ctx context.Context, name string) (tokens.Record, error) {
 	err := s.call(ctx, "get "+name, func(r keyring.Keyring) error {
 		var err error
 		item, err = r.Get(name)
+		if err != nil && s.backend == BackendFile && !errors.Is(err, keyring.ErrKeyNotFound) &&
+			!errors.Is(err, tokens.ErrKeyringLocked) {
+			return s.fileGetError(name, err)
+		}
 		return err
 	})
 	if err != nil {
@@ -85,7 +96,12 @@ func (s *Store) Load(ctx context.Context, name string) (tokens.Record, error) {
 	}
 	rec, err := tokens.DecodeRecord(item.Data)
 	if err != nil {
-		return tokens.Record{}, fmt.Errorf("keyring item %s: %w", name, err)
+		where := s.backend
+		if s.backend == BackendFile {
+			where = "file " + s.itemPath(name)
+		}
+		return tokens.Record{}, fmt.Errorf("keyring item %s (%s): %w: %w",
+			name, where, tokens.ErrRecordDamaged, err)
 	}
 	return rec, nil
 }
@@ -101,6 +117,12 @@ func (s *Store) Save(ctx context.Context, name string, rec tokens.Record) error 
 		Data:        data,
 		Label:       "DBOS Cloud login " + name,
 		Description: "refresh token kept by dbos-credd",
+	}
+	if s.backend == BackendFile {
+		s.mu.RLock()
+		pw := s.password
+		s.mu.RUnlock()
+		return s.call(ctx, "set "+name, func(keyring.Keyring) error { return s.setFile(item, pw) })
 	}
 	return s.call(ctx, "set "+name, func(r keyring.Keyring) error { return r.Set(item) })
 }
@@ -122,6 +144,9 @@ func (s *Store) List(ctx context.Context) ([]string, error) {
 	err := s.call(ctx, "list", func(r keyring.Keyring) error {
 		var err error
 		keys, err = r.Keys()
+		// The file backend lists every file, the staging directories of writes
+		// in progress too.
+		keys = slices.DeleteFunc(keys, func(k string) bool { return strings.HasPrefix(k, stagingPrefix) })
 		return err
 	})
 	if s.NeedsPassword() && err == nil {
@@ -178,7 +203,7 @@ func (s *Store) Unlock(ctx context.Context, password secret.Token) error {
 	}
 
 	s.mu.Lock()
-	s.ring, s.locked = ring, false
+	s.ring, s.password, s.locked = ring, password, false
 	s.mu.Unlock()
 	s.log.Info("keyring unlocked", "backend", s.backend)
 	return nil
