@@ -30,6 +30,9 @@ const (
 	StateLoginRequired State = "login_required"
 	StateUnsaved       State = "unsaved"
 	StateNotLoggedIn   State = "not_logged_in"
+	// StateUnreadable: a keyring item exists under the name but holds no readable
+	// record (ErrRecordDamaged); it is left in place until a login or forget.
+	StateUnreadable State = "unreadable"
 )
 
 // cached is one access token with the facts handed out beside it. It is never

@@ -94,6 +94,7 @@ func (m *Manager) replace(name string, a *account) error {
 	} else {
 		m.accounts[name] = a
 	}
+	delete(m.unreadable, name) // a new login overwrote the item, or forget removed it
 	m.mu.Unlock()
 
 	if old != nil {
@@ -107,9 +108,13 @@ func (m *Manager) replace(name string, a *account) error {
 
 // Forget removes an account. With revoke, its refresh token is first revoked at the
 // login service; if that fails, nothing is removed. It reports whether a token was
-// revoked.
+// revoked. A damaged keyring item can only be forgotten without revoke: the token
+// in it cannot be read.
 func (m *Manager) Forget(ctx context.Context, name string, revoke bool) (bool, error) {
 	a, err := m.find(ctx, name)
+	if errors.Is(err, ErrRecordDamaged) && !revoke {
+		return false, m.forgetDamaged(ctx, name)
+	}
 	if err != nil {
 		return false, err
 	}
@@ -134,6 +139,18 @@ func (m *Manager) Forget(ctx context.Context, name string, revoke bool) (bool, e
 	}
 	m.log.Info("account forgotten", "account", name, "revoked", revoked)
 	return revoked, nil
+}
+
+// forgetDamaged removes an unreadable keyring item at the user's request.
+func (m *Manager) forgetDamaged(ctx context.Context, name string) error {
+	if err := m.store.Delete(ctx, name); err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("forget %s: %w", name, err)
+	}
+	if err := m.replace(name, nil); err != nil {
+		return err
+	}
+	m.log.Info("damaged keyring item removed", "account", name)
+	return nil
 }
 
 // DropCache forgets the cached access token of an account; the login stays, and the

@@ -25,7 +25,12 @@ func (m *Manager) info(name string, a *account) Info {
 	if a == nil {
 		m.mu.RLock()
 		ep := m.configured[name]
+		damage, unreadable := m.unreadable[name]
 		m.mu.RUnlock()
+		if unreadable {
+			return Info{Name: name, Endpoints: ep, State: StateUnreadable, Source: SourceKeyring,
+				LastError: damage}
+		}
 		return Info{Name: name, Endpoints: ep, State: StateNotLoggedIn, Source: SourceConfig}
 	}
 

@@ -89,7 +89,8 @@ type Manager struct {
 	mu         sync.RWMutex
 	accounts   map[string]*account
 	configured map[string]Endpoints
-	loaded     bool // every stored record has been loaded once
+	unreadable map[string]string // damaged keyring items: name -> error text
+	loaded     bool              // every stored record has been loaded once
 	closed     bool
 
 	loadMu sync.Mutex
@@ -113,6 +114,7 @@ func New(o Options) (*Manager, error) {
 		storeTO:    o.StoreTimeout,
 		accounts:   map[string]*account{},
 		configured: maps.Clone(o.Configured),
+		unreadable: map[string]string{},
 	}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
@@ -165,8 +167,8 @@ func (m *Manager) lookup(name string) *account {
 }
 
 // LoadAll loads every record of the Store into memory, once. Records that do not
-// parse are skipped with a warning; a keyring error is returned and the load is
-// tried again on the next call.
+// parse are skipped with a warning and reported as unreadable, never deleted; a
+// keyring error is returned and the load is tried again on the next call.
 func (m *Manager) LoadAll(ctx context.Context) error {
 	m.loadMu.Lock()
 	defer m.loadMu.Unlock()
@@ -190,8 +192,8 @@ func (m *Manager) LoadAll(ctx context.Context) error {
 				return err
 			}
 			// One unreadable item (foreign, damaged) must not hide the others; a
-			// request for it reports its error.
-			m.log.Warn("skipping keyring item", "account", name, "err", err)
+			// request for it reports its error, and status lists it.
+			m.log.Warn("skipping keyring item; it is left in place", "account", name, "err", err)
 		}
 	}
 
@@ -206,6 +208,11 @@ func (m *Manager) LoadAll(ctx context.Context) error {
 func (m *Manager) load(ctx context.Context, name string) (*account, error) {
 	rec, err := m.store.Load(ctx, name)
 	if err != nil {
+		if errors.Is(err, ErrRecordDamaged) {
+			m.mu.Lock()
+			m.unreadable[name] = err.Error()
+			m.mu.Unlock()
+		}
 		return nil, fmt.Errorf("load account %s: %w", name, err)
 	}
 
@@ -214,6 +221,7 @@ func (m *Manager) load(ctx context.Context, name string) (*account, error) {
 	if m.closed {
 		return nil, ErrClosed
 	}
+	delete(m.unreadable, name)
 	if a, ok := m.accounts[name]; ok {
 		return a, nil
 	}
@@ -258,13 +266,20 @@ func (m *Manager) backoff(n int) time.Duration {
 	return d/2 + m.jitter(d/2)
 }
 
-// sortedNames returns the names of accounts in memory and configured ones.
+// sortedNames returns the names of accounts in memory, configured ones and
+// unreadable keyring items.
 func (m *Manager) sortedNames() []string {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	names := slices.Collect(maps.Keys(m.accounts))
 	for n := range m.configured {
 		if _, ok := m.accounts[n]; !ok {
+			names = append(names, n)
+		}
+	}
+	for n := range m.unreadable {
+		_, ok := m.accounts[n]
+		if _, conf := m.configured[n]; !ok && !conf {
 			names = append(names, n)
 		}
 	}
