@@ -94,6 +94,7 @@ func TestScripts(t *testing.T) {
 			"envfile":  cmdEnvfile,
 			"run":      cmdRun,
 			"shortdir": cmdShortdir,
+			"need":     cmdNeed,
 		},
 	})
 }

@@ -110,3 +110,16 @@ func stopDaemonIn(dir string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// cmdNeed: need PROG... skips the script when a program is missing, except in CI
+// (CI=true), where its absence fails the script.
+func cmdNeed(ts *testscript.TestScript, neg bool, args []string) {
+	for _, prog := range args {
+		if _, err := exec.LookPath(prog); err != nil {
+			if os.Getenv("CI") == "true" {
+				ts.Fatalf("%s is required in CI: %v", prog, err)
+			}
+			st(ts).tb.Skip(prog + " not installed")
+		}
+	}
+}
