@@ -435,3 +435,26 @@ func TestCompletionScriptsParse(t *testing.T) {
 		})
 	}
 }
+
+// TestWaitLineShowsTimeLeft: on a terminal the device-flow wait line counts down
+// the code's remaining life, dimmed unless NO_COLOR, and is cleared at the end.
+func TestWaitLineShowsTimeLeft(t *testing.T) {
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	for _, noColor := range []string{"", "1"} {
+		var errb bytes.Buffer
+		e := newEnv(Deps{Stderr: &errb, Getenv: mapEnv(map[string]string{"NO_COLOR": noColor}),
+			IsTerminal: func(any) bool { return true }, Now: func() time.Time { return now }})
+		stop := make(chan struct{})
+		close(stop)
+		e.tickWaitLine(now.Add(4*time.Minute+30*time.Second), stop)
+
+		got := errb.String()
+		if !strings.Contains(got, "Waiting for login... 4m30s left (Ctrl-C to cancel)") ||
+			!strings.HasSuffix(got, "\r\x1b[K") {
+			t.Errorf("NO_COLOR=%q: wait line %q", noColor, got)
+		}
+		if dim := strings.Contains(got, "\x1b[2m"); dim != (noColor == "") {
+			t.Errorf("NO_COLOR=%q: dimmed=%v", noColor, dim)
+		}
+	}
+}
