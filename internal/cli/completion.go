@@ -45,7 +45,7 @@ func newCompletionCmd(e *env, runF func(context.Context, *completionOptions) err
 }
 
 func (e *env) runCompletion(_ context.Context, o *completionOptions) error {
-	_, err := fmt.Fprint(e.stdout, completionScripts[o.Shell])
+	_, err := fmt.Fprint(e.stdout, completionScript(o.Shell))
 	return err
 }
 
@@ -209,10 +209,22 @@ func flagNames(flags []cli.Flag) []string {
 	return out
 }
 
-// completionScripts ask dbos-cloud itself for the candidates at every TAB, so
-// plugin commands and account names are always current.
-var completionScripts = map[string]string{
-	"bash": `# bash completion for dbos-cloud. Load it with:
+// completionScript returns the script for shell. The scripts ask dbos-cloud itself
+// for the candidates at every TAB, so plugin commands and account names are always
+// current. (A switch, not a map, so that loading the CLI builds nothing.)
+func completionScript(shell string) string {
+	switch shell {
+	case "bash":
+		return bashCompletion
+	case "zsh":
+		return zshCompletion
+	case "fish":
+		return fishCompletion
+	}
+	return ""
+}
+
+const bashCompletion = `# bash completion for dbos-cloud. Load it with:
 #   source <(dbos-cloud completion bash)
 _dbos_cloud_complete() {
     local cur="${COMP_WORDS[COMP_CWORD]}"
@@ -224,8 +236,9 @@ _dbos_cloud_complete() {
     COMPREPLY=($(compgen -W "$("${words[0]}" "${words[@]:1}" --generate-bash-completion 2>/dev/null)" -- "$cur"))
 }
 complete -o default -F _dbos_cloud_complete dbos-cloud
-`,
-	"zsh": `#compdef dbos-cloud
+`
+
+const zshCompletion = `#compdef dbos-cloud
 # zsh completion for dbos-cloud. Load it after compinit with:
 #   source <(dbos-cloud completion zsh)
 # or save it as _dbos-cloud in a directory of $fpath.
@@ -247,8 +260,9 @@ if [[ ${zsh_eval_context[-1]} == loadautofunc ]]; then
 else
     compdef _dbos_cloud_complete dbos-cloud
 fi
-`,
-	"fish": `# fish completion for dbos-cloud. Install it with:
+`
+
+const fishCompletion = `# fish completion for dbos-cloud. Install it with:
 #   dbos-cloud completion fish > ~/.config/fish/completions/dbos-cloud.fish
 function __dbos_cloud_complete
     set -l args (commandline -opc)
@@ -261,5 +275,4 @@ function __dbos_cloud_complete
     $prog $args --generate-bash-completion 2>/dev/null
 end
 complete -c dbos-cloud -f -a '(__dbos_cloud_complete)'
-`,
-}
+`

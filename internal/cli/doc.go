@@ -36,6 +36,17 @@
 // reads stdin with -) and hands the password to dbos-credd over its socket; the
 // daemon itself never prompts.
 //
+// # Other tools
+//
+// `credential get|store|erase` is git's credential helper over the same token
+// sources (store and erase never log out; erase drops only the daemon's cached
+// access token). `exec -- CMD` runs CMD with DBOS_TOKEN, DBOS_DOMAIN and
+// DBOS_ACCOUNT in its environment (never on argv) and without DBOS_REFRESH_TOKEN,
+// forwarding signals; `env` prints the same as shell lines. `completion` prints
+// bash, zsh and fish scripts that call back with --generate-bash-completion.
+// `doctor` checks the setup end to end, and `daemon start|stop|status|install`
+// manages dbos-credd and writes its service files (templates in package dist).
+//
 // # Exit codes
 //
 //	0    success
@@ -52,6 +63,9 @@
 //	10   bad input: malformed token on stdin, invalid username, no terminal for a
 //	     prompt, unreadable credentials file
 //	130  interrupted (Ctrl-C)
+//
+// exec returns its command's status instead, or 128+N when signal N ended it, and
+// doctor exits 1 when a check fails.
 //
 // Every failure prints one line on standard error, with no stack trace, and nothing
 // is stored or deleted half-way.

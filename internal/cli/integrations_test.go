@@ -426,7 +426,7 @@ func TestCompletionScriptsParse(t *testing.T) {
 		t.Run(sh, func(t *testing.T) {
 			prog := needProgram(t, sh)
 			f := filepath.Join(t.TempDir(), "comp."+sh)
-			if err := os.WriteFile(f, []byte(completionScripts[sh]), 0o600); err != nil {
+			if err := os.WriteFile(f, []byte(completionScript(sh)), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			if out, err := exec.Command(prog, "-n", f).CombinedOutput(); err != nil {
