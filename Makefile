@@ -82,6 +82,11 @@ bench: build ## run the Go benchmarks
 demo: build ## run the main job on a local emulator: logins, org commands, a token via git
 	DBOS_BIN=$(BIN) ./scripts/demo.sh
 
+.PHONY: man
+man: ## generate the man page into ./man/dbos-cloud.1
+	$(GO) run -trimpath -ldflags '-X github.com/dbos-go/dbos-cloud/internal/version.Version=$(VERSION)' \
+		./internal/cli/mangen -o man/dbos-cloud.1
+
 .PHONY: install
 install: build ## install the binaries into $(PREFIX)/bin
 	install -d $(PREFIX)/bin
