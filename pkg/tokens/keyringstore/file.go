@@ -113,8 +113,8 @@ func syncPath(path string) error {
 	return nil
 }
 
-// removeStaging deletes staging directories left by a crash mid-write. They hold
-// only writes that never reached the item, which is intact.
+// removeStaging deletes staging directories and Check's probe items left by a
+// crash mid-write. They hold only writes that never reached an item, which is intact.
 func (s *Store) removeStaging() {
 	dir, err := s.fileDir()
 	if err != nil {
@@ -122,7 +122,9 @@ func (s *Store) removeStaging() {
 	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if !e.IsDir() || !strings.HasPrefix(e.Name(), stagingPrefix) {
+		staging := e.IsDir() && strings.HasPrefix(e.Name(), stagingPrefix)
+		probe := !e.IsDir() && strings.HasPrefix(e.Name(), probePrefix)
+		if !staging && !probe {
 			continue
 		}
 		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {

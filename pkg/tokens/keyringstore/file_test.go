@@ -64,7 +64,8 @@ func TestFileWritesKeepTheLibraryFormat(t *testing.T) {
 }
 
 // TestStagingLeftByACrash: a crash between staging and rename leaves a staging
-// directory; the item keeps its old value, and the next Open clears the leftover.
+// directory (or a probe item); the item keeps its old value, and the next Open
+// clears the leftovers.
 func TestStagingLeftByACrash(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -79,13 +80,20 @@ func TestStagingLeftByACrash(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(stage, "acct"), []byte("eyJh"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	probe := filepath.Join(dir, probePrefix+"abc")
+	if err := os.WriteFile(probe, []byte("eyJh"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
-	if keys, err := s.List(ctx); err != nil || !slices.Equal(keys, []string{"acct"}) {
-		t.Fatalf("list = %v, %v; want only acct", keys, err)
+	if keys, err := s.List(ctx); err != nil || !slices.Contains(keys, "acct") ||
+		slices.Contains(keys, filepath.Base(stage)) {
+		t.Fatalf("list = %v, %v; want acct and no staging directory", keys, err)
 	}
 	s = openFile(t, dir, filePassword)
-	if _, err := os.Stat(stage); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("staging directory still there: %v", err)
+	for _, p := range []string{stage, probe} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s still there: %v", filepath.Base(p), err)
+		}
 	}
 	if rec, err := s.Load(ctx, "acct"); err != nil || rec.RefreshToken.Reveal() != "rt-old" {
 		t.Fatalf("load after crash: %v", err)
