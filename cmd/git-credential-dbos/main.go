@@ -1,6 +1,7 @@
 // Command git-credential-dbos is a git credential helper that answers with a DBOS
 // Cloud access token: `git config credential.helper dbos`. It links neither gRPC nor
-// the keyring, because git runs it once per request.
+// the keyring, nor net/http and crypto/tls (TestDependencies), because git runs it
+// once per request.
 package main
 
 import (
@@ -13,9 +14,9 @@ import (
 
 	"github.com/dbos-go/dbos-cloud/config"
 	"github.com/dbos-go/dbos-cloud/internal/credclient"
-	"github.com/dbos-go/dbos-cloud/pkg/cloud"
+	"github.com/dbos-go/dbos-cloud/pkg/cloud/apihost"
 	"github.com/dbos-go/dbos-cloud/pkg/gitcred"
-	"github.com/dbos-go/dbos-cloud/pkg/ipc"
+	"github.com/dbos-go/dbos-cloud/pkg/ipc/ipcwire"
 	"github.com/dbos-go/dbos-cloud/pkg/secret"
 )
 
@@ -53,7 +54,7 @@ func run(args []string, in io.Reader, out, errOut io.Writer) int {
 // daemon.
 func backend() (gitcred.Backend, error) {
 	if tok := os.Getenv("DBOS_TOKEN"); tok != "" {
-		t, err := cloud.ResolveTarget(os.Getenv("DBOS_DOMAIN"), "", "")
+		t, err := apihost.Resolve(os.Getenv("DBOS_DOMAIN"), "", "")
 		if err != nil {
 			return nil, err
 		}
@@ -68,9 +69,9 @@ func backend() (gitcred.Backend, error) {
 	// then only says whether and how to start the daemon: it is read only if
 	// nothing answers. An invalid config therefore goes unnoticed while the daemon
 	// runs, as it would in any other client that already holds a connection.
-	if os.Getenv(ipc.EnvSocket) != "" {
-		return gitcred.Daemon{Client: ipc.NewClient(ipc.ClientOptions{
-			Timeout: ipc.DefaultClientTimeout, AutostartFunc: autostartFromConfig})}, nil
+	if os.Getenv(ipcwire.EnvSocket) != "" {
+		return gitcred.Daemon{Client: ipcwire.NewClient(ipcwire.ClientOptions{
+			Timeout: ipcwire.DefaultClientTimeout, AutostartFunc: autostartFromConfig})}, nil
 	}
 
 	cfg, err := config.Load(config.DefaultPath())
@@ -86,7 +87,7 @@ func backend() (gitcred.Backend, error) {
 
 // autostartFromConfig reads the config and says how to start the daemon, as
 // credclient.New would have; nil when the config turns autostart off.
-func autostartFromConfig() (*ipc.AutostartOptions, error) {
+func autostartFromConfig() (*ipcwire.AutostartOptions, error) {
 	cfg, err := config.Load(config.DefaultPath())
 	if err != nil {
 		return nil, err
@@ -95,5 +96,5 @@ func autostartFromConfig() (*ipc.AutostartOptions, error) {
 	if err != nil || o.Command == "" {
 		return nil, err
 	}
-	return &ipc.AutostartOptions{Command: o.Command, Wait: credclient.AutostartWait}, nil
+	return &ipcwire.AutostartOptions{Command: o.Command, Wait: credclient.AutostartWait}, nil
 }

@@ -2,7 +2,9 @@
 // user's dbos-credd as the configuration says: which socket, and whether and with
 // which binary to start the daemon when nothing answers.
 //
-// It opens no keyring and reads no token; it only locates the daemon.
+// It opens no keyring and reads no token; it only locates the daemon. It links no
+// net/http (its client is ipcwire's), so git-credential-dbos can use it; a
+// program that wants pkg/ipc's full client passes ClientOptions to ipc.NewClient.
 package credclient
 
 import (
@@ -12,7 +14,7 @@ import (
 	"time"
 
 	"github.com/dbos-go/dbos-cloud/config"
-	"github.com/dbos-go/dbos-cloud/pkg/ipc"
+	"github.com/dbos-go/dbos-cloud/pkg/ipc/ipcwire"
 )
 
 // DaemonName is the daemon's executable name.
@@ -36,12 +38,12 @@ type Options struct {
 // it off, with the dbos-credd found next to exe (the running binary) or on PATH.
 // cfg may be nil (no config file).
 func Resolve(cfg *config.Config, exe string) (Options, error) {
-	o := Options{Timeout: ipc.DefaultClientTimeout}
+	o := Options{Timeout: ipcwire.DefaultClientTimeout}
 
 	var err error
-	if cfg != nil && cfg.Daemon.Socket != "" && os.Getenv(ipc.EnvSocket) == "" {
+	if cfg != nil && cfg.Daemon.Socket != "" && os.Getenv(ipcwire.EnvSocket) == "" {
 		o.Socket = cfg.Daemon.Socket
-	} else if o.Socket, err = ipc.DefaultSocketPath(); err != nil {
+	} else if o.Socket, err = ipcwire.DefaultSocketPath(); err != nil {
 		return o, err
 	}
 
@@ -71,11 +73,16 @@ func FindDaemon(exe string) string {
 	return p
 }
 
-// New returns a client for the daemon; it connects at its first call.
-func New(o Options) *ipc.Client {
-	opts := ipc.ClientOptions{Path: o.Socket, Timeout: o.Timeout}
+// ClientOptions returns the options of a client for the daemon o describes.
+func (o Options) ClientOptions() ipcwire.ClientOptions {
+	opts := ipcwire.ClientOptions{Path: o.Socket, Timeout: o.Timeout}
 	if o.Command != "" {
-		opts.Autostart = &ipc.AutostartOptions{Command: o.Command, Wait: AutostartWait}
+		opts.Autostart = &ipcwire.AutostartOptions{Command: o.Command, Wait: AutostartWait}
 	}
-	return ipc.NewClient(opts)
+	return opts
+}
+
+// New returns ipcwire's client for the daemon; it connects at its first call.
+func New(o Options) *ipcwire.Client {
+	return ipcwire.NewClient(o.ClientOptions())
 }

@@ -9,13 +9,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dbos-go/dbos-cloud/pkg/ipc"
+	"github.com/dbos-go/dbos-cloud/pkg/ipc/ipcwire"
 	"github.com/dbos-go/dbos-cloud/pkg/secret"
 )
 
-// Daemon answers from dbos-credd over its socket.
+// Daemon answers from dbos-credd over its socket, through ipcwire's client so that
+// the helper links no net/http.
 type Daemon struct {
-	Client *ipc.Client
+	Client *ipcwire.Client
 }
 
 // Accounts implements Backend: every account the daemon knows, logged in or not, so
@@ -27,7 +28,7 @@ func (d Daemon) Accounts(ctx context.Context) ([]Account, error) {
 	}
 	out := make([]Account, 0, len(list.Accounts))
 	for _, a := range list.Accounts {
-		if a.State == ipc.StateNotLoggedIn {
+		if a.State == ipcwire.StateNotLoggedIn {
 			continue
 		}
 		out = append(out, Account{Name: a.Name, APIURL: a.APIURL, User: a.User,
@@ -38,7 +39,7 @@ func (d Daemon) Accounts(ctx context.Context) ([]Account, error) {
 
 // Token implements Backend.
 func (d Daemon) Token(ctx context.Context, account string, minTTL time.Duration) (Answer, error) {
-	tr, err := d.Client.Token(ctx, ipc.TokenRequest{Account: account,
+	tr, err := d.Client.Token(ctx, ipcwire.TokenRequest{Account: account,
 		MinTTLSeconds: int64(minTTL / time.Second)})
 	if err != nil {
 		return Answer{}, err

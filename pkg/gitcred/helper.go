@@ -5,20 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/url"
-	"sort"
-	"strings"
 	"time"
+
+	"github.com/dbos-go/dbos-cloud/pkg/cloud/apihost"
 )
 
 // Account is what a Backend knows of one logged-in account.
-type Account struct {
-	Name    string
-	APIURL  string
-	User    string
-	Default bool
-}
+type Account = apihost.Account
 
 // Backend is where answers come from.
 type Backend interface {
@@ -74,67 +67,16 @@ func Serve(ctx context.Context, op string, in io.Reader, out io.Writer, b Backen
 	return ans.Write(out)
 }
 
-// match finds the account for the request's protocol and host. When several
-// accounts share a host, the one whose user git names wins, then the default
-// account, then the first by name.
+// match finds the account for the request's protocol and host by
+// apihost.Match's rules, which the daemon applies too.
 func match(ctx context.Context, b Backend, req *Request) (Account, bool, error) {
 	if req.Protocol == "" || req.Host == "" {
 		return Account{}, false, nil
 	}
-	want := normalHost(req.Protocol, req.Host)
-
 	accts, err := b.Accounts(ctx)
 	if err != nil {
 		return Account{}, false, err
 	}
-	var found []Account
-	for _, a := range accts {
-		u, err := url.Parse(a.APIURL)
-		if err != nil || !strings.EqualFold(u.Scheme, req.Protocol) {
-			continue
-		}
-		if normalHost(u.Scheme, u.Host) == want {
-			found = append(found, a)
-		}
-	}
-	if len(found) == 0 {
-		return Account{}, false, nil
-	}
-
-	sort.Slice(found, func(i, j int) bool { return found[i].Name < found[j].Name })
-	for _, a := range found {
-		if req.Username != "" && a.User == req.Username {
-			return a, true, nil
-		}
-	}
-	for _, a := range found {
-		if a.Default {
-			return a, true, nil
-		}
-	}
-	return found[0], true, nil
-}
-
-// normalHost lower-cases a host and drops a trailing dot and the scheme's default
-// port, so that cloud.dbos.dev, CLOUD.DBOS.DEV. and cloud.dbos.dev:443 are one host.
-func normalHost(scheme, host string) string {
-	host = strings.ToLower(host)
-	name, port, err := net.SplitHostPort(host)
-	if err != nil {
-		name, port = host, ""
-	}
-	name = strings.TrimSuffix(name, ".")
-
-	switch {
-	case port == "443" && strings.EqualFold(scheme, "https"),
-		port == "80" && strings.EqualFold(scheme, "http"):
-		port = ""
-	}
-	if port == "" {
-		if strings.Contains(name, ":") {
-			return "[" + strings.Trim(name, "[]") + "]"
-		}
-		return name
-	}
-	return net.JoinHostPort(name, port)
+	a, ok := apihost.Match(accts, req.Protocol, req.Host, req.Username)
+	return a, ok, nil
 }

@@ -10,50 +10,33 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"sync"
-	"syscall"
 	"time"
+
+	"github.com/dbos-go/dbos-cloud/pkg/ipc/ipcwire"
 )
 
 // DefaultClientTimeout bounds one call, including a refresh the daemon may have to
 // make at the login service before it can answer.
-const DefaultClientTimeout = 30 * time.Second
+const DefaultClientTimeout = ipcwire.DefaultClientTimeout
 
-// maxResponseBytes bounds a response body; a status with a thousand accounts is far
-// below it.
-const maxResponseBytes = 16 << 20
+// DefaultAutostartWait bounds how long a client waits for a daemon it started.
+const DefaultAutostartWait = ipcwire.DefaultAutostartWait
 
-// ClientOptions configure a Client.
-type ClientOptions struct {
-	// Path is the socket; empty means DefaultSocketPath, resolved at the first call.
-	Path string
-	// Timeout bounds each call; zero means DefaultClientTimeout.
-	Timeout time.Duration
-	// Autostart, when set, starts the daemon if nothing answers on the socket.
-	Autostart *AutostartOptions
-	// AutostartFunc, used when Autostart is nil, is called the first time nothing
-	// answers (at most once) and says how to start the daemon; nil options mean do
-	// not start it. It lets a one-shot client skip reading its configuration while
-	// the daemon runs. Its error is returned by the call that needed it.
-	AutostartFunc func() (*AutostartOptions, error)
-}
+// AutostartOptions say how a client starts the daemon when nothing answers (see
+// ipcwire.AutostartOptions).
+type AutostartOptions = ipcwire.AutostartOptions
+
+// ClientOptions configure a Client (see ipcwire.ClientOptions).
+type ClientOptions = ipcwire.ClientOptions
 
 // Client talks to the daemon over its socket. It is safe for concurrent use and
-// keeps connections open between calls.
+// keeps connections open between calls. The socket path, the peer check and
+// autostart are ipcwire's; this client adds net/http's connection reuse and every
+// route.
 type Client struct {
 	opts ClientOptions
+	wire *ipcwire.Client
 	http *http.Client
-
-	pathOnce sync.Once
-	path     string
-	pathErr  error
-
-	startMu sync.Mutex // one autostart at a time
-
-	autoOnce sync.Once
-	auto     *AutostartOptions // resolved from Autostart or AutostartFunc
-	autoErr  error
 }
 
 // NewClient returns a client; it does not connect until the first call.
@@ -61,7 +44,7 @@ func NewClient(opts ClientOptions) *Client {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultClientTimeout
 	}
-	c := &Client{opts: opts}
+	c := &Client{opts: opts, wire: ipcwire.NewClient(opts)}
 	c.http = &http.Client{Transport: &http.Transport{
 		DialContext:         c.dial,
 		Proxy:               nil, // a proxy from the environment must never see this traffic
@@ -73,15 +56,7 @@ func NewClient(opts ClientOptions) *Client {
 }
 
 // Path returns the socket path the client uses.
-func (c *Client) Path() (string, error) {
-	c.pathOnce.Do(func() {
-		c.path = c.opts.Path
-		if c.path == "" {
-			c.path, c.pathErr = DefaultSocketPath()
-		}
-	})
-	return c.path, c.pathErr
-}
+func (c *Client) Path() (string, error) { return c.wire.Path() }
 
 // Close drops the client's idle connections.
 func (c *Client) Close() { c.http.CloseIdleConnections() }
@@ -175,32 +150,9 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 		}
 	}
 
-	err := c.do(ctx, method, path, body, out)
-	if !errors.Is(err, ErrDaemonUnavailable) {
-		return err
-	}
-	auto, aerr := c.autostartOptions()
-	if aerr != nil {
-		return aerr
-	}
-	if auto == nil {
-		return err
-	}
-	if err := c.autostart(ctx); err != nil {
-		return err
-	}
-	return c.do(ctx, method, path, body, out)
-}
-
-// autostartOptions returns how to start the daemon, or nil not to.
-func (c *Client) autostartOptions() (*AutostartOptions, error) {
-	c.autoOnce.Do(func() {
-		c.auto = c.opts.Autostart
-		if c.auto == nil && c.opts.AutostartFunc != nil {
-			c.auto, c.autoErr = c.opts.AutostartFunc()
-		}
+	return c.wire.WithAutostart(ctx, func() error {
+		return c.do(ctx, method, path, body, out)
 	})
-	return c.auto, c.autoErr
 }
 
 // do makes one request within the per-call timeout and decodes the answer.
@@ -235,7 +187,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 
 // transportError explains a request that got no HTTP answer.
 func (c *Client) transportError(ctx context.Context, method, path, sock string, err error) error {
-	var unavailable *unavailableError
+	var unavailable *ipcwire.UnavailableError
 	if errors.As(err, &unavailable) {
 		return unavailable
 	}
@@ -259,7 +211,7 @@ func (c *Client) transportError(ctx context.Context, method, path, sock string, 
 
 // decodeResponse decodes a success body into out, or an ErrorBody into *Error.
 func decodeResponse(resp *http.Response, out any) error {
-	lr := io.LimitReader(resp.Body, maxResponseBytes)
+	lr := io.LimitReader(resp.Body, ipcwire.MaxResponseBytes)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if out == nil || resp.StatusCode == http.StatusNoContent {
 			_, _ = io.Copy(io.Discard, lr)
@@ -271,54 +223,16 @@ func decodeResponse(resp *http.Response, out any) error {
 		return nil
 	}
 
-	var eb ErrorBody
 	data, _ := io.ReadAll(io.LimitReader(lr, DefaultMaxBodyBytes))
-	if json.Unmarshal(data, &eb) != nil || eb.Code == "" {
-		return &Error{Code: CodeInternal, Status: resp.StatusCode,
-			Message: "dbos-credd answered " + resp.Status + " without an error body"}
-	}
-	return &Error{Code: eb.Code, Message: eb.Message, Status: resp.StatusCode}
+	return ipcwire.ErrorFromBody(resp.StatusCode, http.StatusText(resp.StatusCode), data)
 }
 
-// dial connects to the socket and makes sure the daemon on the other end runs as
-// our own user before any request (which may carry a refresh token) is written.
+// dial connects to the socket through ipcwire.Dial, which checks that the daemon
+// runs as our own user before any request is written.
 func (c *Client) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 	sock, err := c.Path()
 	if err != nil {
 		return nil, err
 	}
-
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", sock)
-	if err != nil {
-		if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
-			return nil, &unavailableError{path: sock, cause: err}
-		}
-		return nil, fmt.Errorf("connect to dbos-credd at %s: %w", sock, err)
-	}
-
-	peer, err := peerOf(conn)
-	if err == nil && peer.UID != os.Geteuid() {
-		err = fmt.Errorf("%w: the daemon at %s runs as uid %d, not as you (uid %d)",
-			ErrPeerRejected, sock, peer.UID, os.Geteuid())
-	}
-	if err != nil {
-		_ = conn.Close()
-		return nil, err
-	}
-	return conn, nil
+	return ipcwire.Dial(ctx, sock)
 }
-
-// unavailableError says that nothing answers on the socket, and how to fix it.
-type unavailableError struct {
-	path  string
-	cause error
-}
-
-func (e *unavailableError) Error() string {
-	return fmt.Sprintf("dbos-credd is not running (nothing answers at %s); start it with "+
-		"`dbos-cloud daemon start` or run `dbos-credd`: %v", e.path, e.cause)
-}
-
-func (e *unavailableError) Is(target error) bool { return target == ErrDaemonUnavailable }
-func (e *unavailableError) Unwrap() error        { return e.cause }

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/dbos-go/dbos-cloud/pkg/ipc/ipcwire"
 )
 
 // peerConn is an accepted connection with its peer's credentials, looked up once at
@@ -56,7 +58,7 @@ func (g *gateListener) Accept() (net.Conn, error) {
 			continue
 		}
 
-		peer, err := peerOf(c)
+		peer, err := ipcwire.PeerOf(c)
 		pc := &peerConn{Conn: c, info: &peerInfo{peer: peer, err: err},
 			release: func() { <-g.slots }}
 		return pc, nil
@@ -85,7 +87,7 @@ type peerInfo struct {
 
 // withExe returns the peer with its executable path filled in.
 func (p *peerInfo) withExe() Peer {
-	p.exeOnce.Do(func() { p.peer.Exe = peerExe(p.peer.PID) })
+	p.exeOnce.Do(func() { p.peer.Exe = ipcwire.PeerExe(p.peer.PID) })
 	return p.peer
 }
 

@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/dbos-go/dbos-cloud/pkg/ipc/ipcwire"
 )
 
 // FuzzServeRequest feeds raw HTTP requests through the server's handler as if they
@@ -60,7 +62,7 @@ func FuzzServeRequest(f *testing.F) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &eb); err != nil || eb.Code == "" || eb.Message == "" {
 			t.Fatalf("status %d with body %q is not an ErrorBody (%v)", rec.Code, rec.Body.Bytes(), err)
 		}
-		if _, ok := codeInfo[eb.Code]; !ok {
+		if !ipcwire.KnownCode(eb.Code) {
 			t.Fatalf("unknown code %q", eb.Code)
 		}
 	})

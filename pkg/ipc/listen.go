@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dbos-go/dbos-cloud/pkg/ipc/ipcwire"
 	"golang.org/x/sys/unix"
 )
 
@@ -54,7 +55,7 @@ func listen(path string, log *slog.Logger, opts listenOptions) (*Listener, error
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := ensureDir(filepath.Dir(path), opts.dirMode); err != nil {
+	if err := ipcwire.EnsureDir(filepath.Dir(path), opts.dirMode); err != nil {
 		return nil, err
 	}
 

@@ -1,4 +1,4 @@
-package ipc
+package ipcwire
 
 import (
 	"fmt"
@@ -9,10 +9,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// peerOf asks the kernel who is on the other end of c (SO_PEERCRED). The answer is
+// PeerOf asks the kernel who is on the other end of c (SO_PEERCRED). The answer is
 // the credentials the peer had when it connected, which a later setuid in the peer
 // cannot change.
-func peerOf(c net.Conn) (Peer, error) {
+func PeerOf(c net.Conn) (Peer, error) {
 	uc, ok := c.(*net.UnixConn)
 	if !ok {
 		return Peer{}, fmt.Errorf("peer credentials: %T is not a Unix socket", c)
@@ -36,9 +36,9 @@ func peerOf(c net.Conn) (Peer, error) {
 	return Peer{UID: int(cred.Uid), PID: int(cred.Pid)}, nil
 }
 
-// peerExe returns the executable of pid, or "" when it cannot be read. The pid may
+// PeerExe returns the executable of pid, or "" when it cannot be read. The pid may
 // have been reused by the time we look, so this is for audit lines only.
-func peerExe(pid int) string {
+func PeerExe(pid int) string {
 	if pid <= 0 {
 		return ""
 	}

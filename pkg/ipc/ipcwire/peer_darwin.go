@@ -1,4 +1,4 @@
-package ipc
+package ipcwire
 
 import (
 	"fmt"
@@ -7,9 +7,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// peerOf asks the kernel who is on the other end of c: LOCAL_PEERCRED for the uid
+// PeerOf asks the kernel who is on the other end of c: LOCAL_PEERCRED for the uid
 // (what getpeereid(3) reads) and LOCAL_PEERPID for the pid.
-func peerOf(c net.Conn) (Peer, error) {
+func PeerOf(c net.Conn) (Peer, error) {
 	uc, ok := c.(*net.UnixConn)
 	if !ok {
 		return Peer{}, fmt.Errorf("peer credentials: %T is not a Unix socket", c)
@@ -42,6 +42,6 @@ func peerOf(c net.Conn) (Peer, error) {
 	return p, nil
 }
 
-// peerExe is not implemented on macOS (it needs proc_pidpath from libproc); audit
+// PeerExe is not implemented on macOS (it needs proc_pidpath from libproc); audit
 // lines carry the pid only.
-func peerExe(int) string { return "" }
+func PeerExe(int) string { return "" }

@@ -1,7 +1,8 @@
-package ipc
+package ipcwire
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -17,6 +18,9 @@ const DefaultAutostartWait = 3 * time.Second
 
 // autostartPoll is how often the socket is tried while the daemon starts.
 const autostartPoll = 20 * time.Millisecond
+
+// probeTimeout bounds the dial that asks whether the daemon answers.
+const probeTimeout = time.Second
 
 // AutostartOptions say how a client starts the daemon when nothing answers.
 type AutostartOptions struct {
@@ -36,10 +40,42 @@ type AutostartOptions struct {
 	LogFile string
 }
 
-// autostart starts the daemon detached, as c.auto says, and waits until its socket
-// answers. The daemon gets its own session, so the CLI's exit and the terminal's
-// Ctrl-C do not reach it.
-func (c *Client) autostart(ctx context.Context) error {
+// WithAutostart runs call, and when it fails because nothing answers on the
+// socket and the options allow it, starts the daemon and runs call once more. The
+// other errors of call are returned as they are.
+func (c *Client) WithAutostart(ctx context.Context, call func() error) error {
+	err := call()
+	if !errors.Is(err, ErrDaemonUnavailable) {
+		return err
+	}
+	auto, aerr := c.autostartOptions()
+	if aerr != nil {
+		return aerr
+	}
+	if auto == nil {
+		return err
+	}
+	if err := c.start(ctx, auto); err != nil {
+		return err
+	}
+	return call()
+}
+
+// autostartOptions returns how to start the daemon, or nil not to.
+func (c *Client) autostartOptions() (*AutostartOptions, error) {
+	c.autoOnce.Do(func() {
+		c.auto = c.opts.Autostart
+		if c.auto == nil && c.opts.AutostartFunc != nil {
+			c.auto, c.autoErr = c.opts.AutostartFunc()
+		}
+	})
+	return c.auto, c.autoErr
+}
+
+// start starts the daemon detached, as a says, and waits until its socket
+// answers. The daemon gets its own session, so the client's exit and the
+// terminal's Ctrl-C do not reach it.
+func (c *Client) start(ctx context.Context, a *AutostartOptions) error {
 	c.startMu.Lock()
 	defer c.startMu.Unlock()
 
@@ -52,7 +88,7 @@ func (c *Client) autostart(ctx context.Context) error {
 		return nil
 	}
 
-	cmd, err := c.daemonCommand(sock)
+	cmd, err := daemonCommand(a, sock)
 	if err != nil {
 		return err
 	}
@@ -65,13 +101,12 @@ func (c *Client) autostart(ctx context.Context) error {
 	// Reap the daemon if it dies while we live; tell the wait loop it has.
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	return c.waitForSocket(ctx, sock, cmd, exited)
+	return waitForSocket(ctx, a, sock, cmd, exited)
 }
 
 // daemonCommand prepares the daemon's process: detached, stdio to /dev/null or the
 // log file, socket path in its environment.
-func (c *Client) daemonCommand(sock string) (*exec.Cmd, error) {
-	a := c.auto
+func daemonCommand(a *AutostartOptions, sock string) (*exec.Cmd, error) {
 	name := a.Command
 	if strings.ContainsRune(name, filepath.Separator) {
 		// Dir is "/" below, which would change what a relative path means.
@@ -125,8 +160,9 @@ func closeStdio(cmd *exec.Cmd) {
 }
 
 // waitForSocket polls until the socket answers, the daemon exits, or Wait passes.
-func (c *Client) waitForSocket(ctx context.Context, sock string, cmd *exec.Cmd, exited <-chan error) error {
-	wait := c.auto.Wait
+func waitForSocket(ctx context.Context, a *AutostartOptions, sock string, cmd *exec.Cmd,
+	exited <-chan error) error {
+	wait := a.Wait
 	if wait <= 0 {
 		wait = DefaultAutostartWait
 	}
@@ -148,23 +184,23 @@ func (c *Client) waitForSocket(ctx context.Context, sock string, cmd *exec.Cmd, 
 			if probeSocket(ctx, sock) {
 				return nil
 			}
-			return &unavailableError{path: sock, cause: fmt.Errorf(
+			return &UnavailableError{Path: sock, Cause: fmt.Errorf(
 				"started %s but it exited before its socket appeared (%v)%s",
-				cmd.Path, err, c.logHint())}
+				cmd.Path, err, logHint(a))}
 		case <-deadline.C:
-			return &unavailableError{path: sock, cause: fmt.Errorf(
+			return &UnavailableError{Path: sock, Cause: fmt.Errorf(
 				"started %s (pid %d) but its socket did not answer within %s%s",
-				cmd.Path, cmd.Process.Pid, wait, c.logHint())}
+				cmd.Path, cmd.Process.Pid, wait, logHint(a))}
 		case <-tick.C:
 		}
 	}
 }
 
-func (c *Client) logHint() string {
-	if c.auto.LogFile == "" {
+func logHint(a *AutostartOptions) string {
+	if a.LogFile == "" {
 		return "; run it in the foreground to see why"
 	}
-	return "; see " + c.auto.LogFile
+	return "; see " + a.LogFile
 }
 
 // probeSocket reports whether something accepts connections on sock.

@@ -1,6 +1,6 @@
 //go:build !linux && !darwin
 
-package ipc
+package ipcwire
 
 import (
 	"errors"
@@ -12,6 +12,8 @@ import (
 // connection is refused: a port to a new system starts here.
 var errNoPeerCred = errors.New("peer credentials are not supported on this system")
 
-func peerOf(net.Conn) (Peer, error) { return Peer{}, errNoPeerCred }
+// PeerOf refuses every peer on this system (see errNoPeerCred).
+func PeerOf(net.Conn) (Peer, error) { return Peer{}, errNoPeerCred }
 
-func peerExe(int) string { return "" }
+// PeerExe is not implemented on this system.
+func PeerExe(int) string { return "" }
