@@ -9,7 +9,6 @@
 package credtest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -22,7 +21,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbos-go/dbos-cloud/internal/leakscan"
 	"github.com/dbos-go/dbos-cloud/internal/testbin"
+	"github.com/dbos-go/dbos-cloud/internal/testutil"
 	"github.com/dbos-go/dbos-cloud/pkg/ipc"
 )
 
@@ -56,7 +57,7 @@ type Daemon struct {
 	opts    Options
 	root    string // short temp dir: socket, config, keyring, XDG dirs
 	socket  string
-	logs    *syncBuffer
+	logs    *testutil.SyncBuffer
 	client  *ipc.Client
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -74,7 +75,7 @@ func Start(tb testing.TB, opts Options) *Daemon {
 		tb.Fatalf("credtest: %v", err)
 	}
 	d := &Daemon{bin: testbin.Path(tb, "cmd/dbos-credd"), opts: opts, root: root,
-		socket: filepath.Join(root, "run", "credd.sock"), logs: &syncBuffer{}}
+		socket: filepath.Join(root, "run", "credd.sock"), logs: &testutil.SyncBuffer{}}
 	for _, sub := range []string{"run", "config", "data", "home"} {
 		if err := os.MkdirAll(filepath.Join(root, sub), 0o700); err != nil {
 			tb.Fatalf("credtest: %v", err)
@@ -296,30 +297,15 @@ func (d *Daemon) end(sig syscall.Signal) error {
 	return err
 }
 
-// CheckNoLeak fails the test if text contains any of the secrets (at least 8
-// characters long; shorter ones are too likely to match by chance).
+// CheckNoLeak fails the test for every leak leakscan finds in text (named what in
+// the report): any of the secrets, raw or encoded (secrets shorter than
+// leakscan.MinLen are ignored: they would match by chance), and any JWT or refresh
+// token at all, since the texts checked here (logs, stderr) may hold none.
 func CheckNoLeak(tb testing.TB, what, text string, secrets ...string) {
 	tb.Helper()
-	for _, s := range secrets {
-		if len(s) >= 8 && strings.Contains(text, s) {
-			tb.Errorf("credtest: %s contains a secret (…%s)", what, s[len(s)-4:])
-		}
+	set := leakscan.New()
+	for i, v := range secrets {
+		set.Add(fmt.Sprintf("secret #%d given to CheckNoLeak", i+1), v)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	set.Check(tb, what, text, false)
 }

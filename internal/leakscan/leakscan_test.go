@@ -18,6 +18,7 @@ func (f *fakeTB) Helper() {}
 func (f *fakeTB) Errorf(format string, args ...any) {
 	f.errs = append(f.errs, fmt.Sprintf(format, args...))
 }
+func (f *fakeTB) Error(args ...any) { f.errs = append(f.errs, fmt.Sprint(args...)) }
 
 const (
 	refresh = "v1.rt_0123456789abcdef+/=&?"
@@ -114,6 +115,75 @@ func TestJWTs(t *testing.T) {
 	if got := JWTs("eyJnotajwt and a.b.c"); len(got) != 0 {
 		t.Fatalf("JWTs = %q", got)
 	}
+	cut := jwt[:strings.LastIndex(jwt, ".")]
+	if got := JWTs("token=" + cut + "…"); len(got) != 1 || got[0] != cut {
+		t.Fatalf("JWTs of a token cut before its signature = %q", got)
+	}
+}
+
+// emuRefresh has the shape of the emulator's refresh tokens: "v1." and 52
+// lowercase base32 characters.
+const emuRefresh = "v1.mfrggzdfmztwq2lknnwg23tpobyxe43uov3ho6dzpiydcmrtgq2"
+
+func TestRefreshTokens(t *testing.T) {
+	tests := []struct {
+		text string
+		want int
+	}{
+		{"rt=" + emuRefresh, 1},
+		{`{"refresh_token":"` + emuRefresh + `"}`, 1},
+		{"GET /v1alpha1/org/users and v1.first v1.2.3", 0},
+		{"xv1." + emuRefresh[3:], 0},
+	}
+	for _, tc := range tests {
+		if got := RefreshTokens(tc.text); len(got) != tc.want {
+			t.Errorf("RefreshTokens(%q) = %q, want %d", tc.text, got, tc.want)
+		}
+	}
+}
+
+func TestFind(t *testing.T) {
+	s := New()
+	s.Add("access token of alice", jwt)
+	s.Add("refresh token of alice", refresh)
+	s.Add("invite secret", "invite-secret-value")
+	unknownJWT := "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJib2IifQ.b3RoZXJzaWc"
+
+	tests := []struct {
+		name       string
+		text       string
+		jwtAllowed bool
+		want       []string // names of the hits, in order
+	}{
+		{"clean", "status: ok", false, nil},
+		{"recorded access token", "Bearer " + jwt, false, []string{"access token of alice"}},
+		{"access token where allowed", jwt + "\n", true, nil},
+		{"unknown JWT where allowed", unknownJWT, true, nil},
+		{"refresh token where JWTs are allowed", jwt + " " + refresh, true,
+			[]string{"refresh token of alice"}},
+		{"invite secret where JWTs are allowed", "invite-secret-value", true,
+			[]string{"invite secret"}},
+		{"unknown JWT", "log " + unknownJWT, false, []string{"a JWT the suite did not record"}},
+		{"unknown refresh token", "log " + emuRefresh, true,
+			[]string{"a refresh token the suite did not record"}},
+		{"both", unknownJWT + " " + emuRefresh, false, []string{
+			"a refresh token the suite did not record", "a JWT the suite did not record"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, h := range s.Find("out", tc.text, tc.jwtAllowed) {
+				got = append(got, h.Name)
+				if r := h.String(); strings.Contains(r, refresh) || strings.Contains(r, jwt) ||
+					strings.Contains(r, unknownJWT) || strings.Contains(r, emuRefresh) {
+					t.Errorf("report holds the secret: %s", r)
+				}
+			}
+			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+				t.Errorf("hits = %q, want %q", got, tc.want)
+			}
+		})
+	}
 }
 
 func FuzzScan(f *testing.F) {
@@ -126,7 +196,7 @@ func FuzzScan(f *testing.F) {
 		if len(secret) >= MinLen && strings.Contains(text, secret) && len(hits) != 1 {
 			t.Fatalf("raw occurrence missed: %+v", hits)
 		}
-		for _, h := range hits {
+		for _, h := range append(hits, s.Find("t", text, false)...) {
 			if h.Offset < 0 || h.Offset >= len(text) {
 				t.Fatalf("offset %d out of range", h.Offset)
 			}
