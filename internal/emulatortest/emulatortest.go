@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/dbos-go/dbos-cloud/internal/testbin"
+	"github.com/dbos-go/dbos-cloud/internal/testutil"
 )
 
 // ClientID is the OAuth client ID Login uses. The emulator accepts any.
@@ -43,7 +44,7 @@ type Emulator struct {
 	args   []string
 	url    string
 	client *http.Client
-	logs   *syncBuffer
+	logs   *testutil.SyncBuffer
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -58,7 +59,7 @@ func Start(tb testing.TB, args ...string) *Emulator {
 	e := &Emulator{
 		bin:  testbin.Path(tb, "cmd/dbos-cloud-emulator"),
 		args: withDefaults(args),
-		logs: &syncBuffer{},
+		logs: &testutil.SyncBuffer{},
 	}
 	e.client = &http.Client{Timeout: 30 * time.Second, Transport: e.transport(tb)}
 	e.launch(tb)
@@ -239,24 +240,6 @@ func setFlag(args []string, name, value string) []string {
 		}
 	}
 	return append(out, "--"+name, value)
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's writer and the test's reader.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // do sends a request and returns the status and body; transport errors fail the test.

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dbos-go/dbos-cloud/internal/testutil"
 )
 
 // The test binary doubles as a helper process: a daemon for the autostart test, and
@@ -219,22 +221,7 @@ func (f *fakeService) Unlock(_ context.Context, req UnlockRequest) (KeyringStatu
 }
 
 // syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = testutil.SyncBuffer
 
 // sockDir returns a short new directory for sockets (macOS caps socket paths near
 // 104 bytes, and t.TempDir paths can be longer).
