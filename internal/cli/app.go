@@ -74,6 +74,7 @@ type globalOptions struct {
 // Run runs the command line args (args[0] is the program name) and returns the exit
 // code. Errors are printed to deps.Stderr as one line.
 func Run(ctx context.Context, args []string, deps Deps) int {
+	args = helpWord(args)
 	e := newEnv(deps)
 	app := e.newApp()
 
@@ -202,22 +203,30 @@ func (e *env) before(c *cli.Context) error {
 // firstCommand returns the first word of args (after the program name) that is not
 // a global flag or a global flag's value; "" if there is none.
 func firstCommand(args []string) string {
+	if i := commandAt(args); i > 0 {
+		return args[i]
+	}
+	return ""
+}
+
+// commandAt returns the index in args of the word firstCommand returns; -1 if none.
+func commandAt(args []string) int {
 	for i := 1; i < len(args); i++ {
 		a := args[i]
 		switch {
 		case a == "--":
 			if i+1 < len(args) {
-				return args[i+1]
+				return i + 1
 			}
-			return ""
+			return -1
 		case a == "-a" || a == "--account" || a == "-account" || a == "--config" || a == "-config":
 			i++
 		case strings.HasPrefix(a, "-"):
 		default:
-			return a
+			return i
 		}
 	}
-	return ""
+	return -1
 }
 
 // isBuiltin reports whether name is one of app's own commands ("" and "help" are
