@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dbos-go/dbos-cloud/pkg/cloud/apihost"
 	"github.com/dbos-go/dbos-cloud/pkg/ipc"
 	"github.com/dbos-go/dbos-cloud/pkg/oauth"
 	"github.com/dbos-go/dbos-cloud/pkg/secret"
@@ -84,9 +85,15 @@ func (s *Service) resolve(name string) string {
 // for which account, and how long the token has left; never the token.
 func (s *Service) Token(ctx context.Context, peer ipc.Peer, req ipc.TokenRequest) (ipc.TokenResponse, error) {
 	s.requests.Add(1)
-	name := s.resolve(req.Account)
 	if req.MinTTLSeconds < 0 || req.MinTTLSeconds > 366*24*3600 {
 		return ipc.TokenResponse{}, ipc.NewError(ipc.CodeBadRequest, "min_ttl_seconds must be between 0 and a year")
+	}
+	name := s.resolve(req.Account)
+	if req.APIHost != "" {
+		var err error
+		if name, err = s.hostAccount(ctx, req); err != nil {
+			return ipc.TokenResponse{}, err
+		}
 	}
 
 	a, err := s.m.Token(ctx, name, time.Duration(req.MinTTLSeconds)*time.Second)
@@ -106,6 +113,36 @@ func (s *Service) Token(ctx context.Context, peer ipc.Peer, req ipc.TokenRequest
 		APIURL:       a.Endpoints.APIURL,
 		Source:       string(a.Source),
 	}, nil
+}
+
+// hostAccount names the account that answers for req's protocol and API host, by
+// the rules git-credential-dbos applied itself before it could ask for this
+// (apihost.Match): accounts without a login do not count, and among several on
+// one host the user git named wins, then the default, then the first by name.
+func (s *Service) hostAccount(ctx context.Context, req ipc.TokenRequest) (string, error) {
+	infos, err := s.m.Accounts(ctx)
+	if err != nil {
+		return "", s.wireError(err, "")
+	}
+	def := s.resolve("")
+	cands := make([]apihost.Account, 0, len(infos))
+	for _, in := range infos {
+		if string(in.State) == ipc.StateNotLoggedIn {
+			continue
+		}
+		cands = append(cands, apihost.Account{Name: in.Name, APIURL: in.Endpoints.APIURL,
+			User: in.User, Default: in.Name == def})
+	}
+	a, ok := apihost.Match(cands, req.Protocol, req.APIHost, req.User)
+	if !ok {
+		host := req.Protocol + "://" + req.APIHost
+		if len(host) > 100 { // the caller's own input; keep the line sane
+			host = host[:100] + "..."
+		}
+		return "", ipc.NewError(ipc.CodeAccountNotFound, fmt.Sprintf(
+			"no logged-in account has the API host %q", host))
+	}
+	return a.Name, nil
 }
 
 // auditGrant writes the info line of a grant. It is on every token fetch, so it

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -45,6 +46,27 @@ func (d Daemon) Token(ctx context.Context, account string, minTTL time.Duration)
 		return Answer{}, err
 	}
 	return Answer{Username: tr.User, Password: secret.New(tr.AccessToken), Expiry: tr.ExpiresAt}, nil
+}
+
+// TokenForHost implements HostBackend: the daemon picks the account and answers
+// in one request. An older daemon answers 400 to the host fields; that, and only
+// that, gives errors.ErrUnsupported, so Serve falls back to the listing.
+func (d Daemon) TokenForHost(ctx context.Context, protocol, host, user string,
+	minTTL time.Duration) (Answer, string, bool, error) {
+	tr, err := d.Client.Token(ctx, ipcwire.TokenRequest{Protocol: protocol, APIHost: host,
+		User: user, MinTTLSeconds: int64(minTTL / time.Second)})
+	var we *ipcwire.Error
+	switch {
+	case errors.Is(err, ipcwire.ErrAccountNotFound):
+		return Answer{}, "", false, nil
+	case errors.As(err, &we) && we.Code == ipcwire.CodeBadRequest && we.HTTPStatus() == 400:
+		return Answer{}, "", false, fmt.Errorf("dbos-credd does not pick accounts by host: %w",
+			errors.ErrUnsupported)
+	case err != nil:
+		return Answer{}, "", false, err
+	}
+	return Answer{Username: tr.User, Password: secret.New(tr.AccessToken), Expiry: tr.ExpiresAt},
+		tr.Account, true, nil
 }
 
 // Forget implements Backend: only the cached access token goes; the login stays.

@@ -23,6 +23,19 @@ type Backend interface {
 	Forget(ctx context.Context, account string) error
 }
 
+// HostBackend is a Backend that can also pick the account for a host itself, so
+// that get takes one request instead of a listing and a token fetch.
+type HostBackend interface {
+	Backend
+	// TokenForHost returns a token, with at least minTTL left, for the account that
+	// answers for protocol://host by apihost.Match's rules (user is the user name
+	// git gave, if any), and that account's name. ok is false when no account has
+	// the host. An error matching errors.ErrUnsupported means the backend cannot
+	// pick (an older daemon): Serve then lists the accounts and matches itself.
+	TokenForHost(ctx context.Context, protocol, host, user string, minTTL time.Duration) (
+		ans Answer, account string, ok bool, err error)
+}
+
 // ErrUnknownOperation reports an operation other than get, store and erase.
 var ErrUnknownOperation = errors.New("unknown credential operation")
 
@@ -49,6 +62,16 @@ func Serve(ctx context.Context, op string, in io.Reader, out io.Writer, b Backen
 		return nil
 	}
 
+	if hb, isHost := b.(HostBackend); isHost && op == "get" && req.Protocol != "" && req.Host != "" {
+		ans, name, ok, err := hb.TokenForHost(ctx, req.Protocol, req.Host, req.Username, MinTTL)
+		if !errors.Is(err, errors.ErrUnsupported) {
+			if err != nil || !ok {
+				return err
+			}
+			return answer(out, ans, name)
+		}
+	}
+
 	acct, ok, err := match(ctx, b, req)
 	if err != nil || !ok {
 		return err
@@ -61,8 +84,14 @@ func Serve(ctx context.Context, op string, in io.Reader, out io.Writer, b Backen
 	if err != nil {
 		return err
 	}
+	return answer(out, ans, acct.Name)
+}
+
+// answer writes ans, with the account's name as the user name when the account
+// has no user name.
+func answer(out io.Writer, ans Answer, account string) error {
 	if ans.Username == "" {
-		ans.Username = acct.Name
+		ans.Username = account
 	}
 	return ans.Write(out)
 }

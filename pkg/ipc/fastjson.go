@@ -13,9 +13,9 @@ import (
 // check this).
 
 // parseTokenRequest parses a TokenRequest body of the plain shape clients send:
-// an object with only the keys "account" (a string of printable ASCII without
-// escapes) and "min_ttl_seconds" (a non-negative integer of at most 18 digits), in
-// any order, with JSON whitespace. ok is false for anything else, including a
+// an object with only the keys "account", "api_host", "protocol", "user" (strings
+// of printable ASCII without escapes) and "min_ttl_seconds" (a non-negative
+// integer of at most 18 digits), in any order, with JSON whitespace. ok is false for anything else, including a
 // valid body of another shape; the caller then decodes it with encoding/json,
 // which also gives the error message.
 func parseTokenRequest(body []byte) (req TokenRequest, ok bool) {
@@ -36,6 +36,12 @@ func parseTokenRequest(body []byte) (req TokenRequest, ok bool) {
 			req.Account, ok = p.plainString()
 		case "min_ttl_seconds":
 			req.MinTTLSeconds, ok = p.smallUint()
+		case "api_host":
+			req.APIHost, ok = p.plainString()
+		case "protocol":
+			req.Protocol, ok = p.plainString()
+		case "user":
+			req.User, ok = p.plainString()
 		default:
 			ok = false // unknown, or a key in another case: encoding/json decides
 		}

@@ -23,6 +23,12 @@ func TestParseTokenRequest(t *testing.T) {
 		{`{"account":"work","min_ttl_seconds":300}`, TokenRequest{Account: "work", MinTTLSeconds: 300}, true},
 		{"{\n\t\"min_ttl_seconds\" : 0 ,\r\n\"account\":\"a.b-c_d\"}\n", TokenRequest{Account: "a.b-c_d"}, true},
 		{`{"account":"a","account":"b"}`, TokenRequest{Account: "b"}, true}, // last wins, as in encoding/json
+		{`{"protocol":"https","api_host":"cloud.dbos.dev:443","user":"alice","min_ttl_seconds":300}`,
+			TokenRequest{Protocol: "https", APIHost: "cloud.dbos.dev:443", User: "alice", MinTTLSeconds: 300}, true},
+		{`{"api_host":"[::1]:8787","protocol":"http"}`, TokenRequest{Protocol: "http", APIHost: "[::1]:8787"}, true},
+		{`{"api_host":"h\u00e9"}`, TokenRequest{}, false},
+		{`{"user":null}`, TokenRequest{}, false},
+		{`{"API_HOST":"h"}`, TokenRequest{}, false},
 		// Everything else goes to encoding/json.
 		{``, TokenRequest{}, false},
 		{`{`, TokenRequest{}, false},
@@ -54,7 +60,9 @@ func TestParseTokenRequest(t *testing.T) {
 func FuzzParseTokenRequest(f *testing.F) {
 	for _, s := range []string{`{}`, `{"account":"work","min_ttl_seconds":300}`,
 		`{"account":"a","account":"b"}`, ` {"min_ttl_seconds" : 0} `, `{"account":"é"}`,
-		`{"min_ttl_seconds":00}`, `{"account":"a"}x`} {
+		`{"min_ttl_seconds":00}`, `{"account":"a"}x`,
+		`{"protocol":"https","api_host":"cloud.dbos.dev","user":"alice","min_ttl_seconds":300}`,
+		`{"api_host":"a","Api_Host":"b"}`, `{"user":"\u0061"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {

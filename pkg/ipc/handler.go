@@ -130,6 +130,12 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badAccountName(req.Account))
 		return
 	}
+	if req.APIHost != "" && (req.Account != "" || req.Protocol == "") ||
+		req.APIHost == "" && (req.Protocol != "" || req.User != "") {
+		writeError(w, NewError(CodeBadRequest,
+			"api_host needs protocol and excludes account; protocol and user go with api_host"))
+		return
+	}
 	if req.MinTTLSeconds < 0 {
 		writeError(w, NewError(CodeBadRequest, "min_ttl_seconds must not be negative"))
 		return

@@ -75,6 +75,17 @@ type TokenRequest struct {
 	// MinTTLSeconds is the least remaining lifetime the caller needs. A cached token
 	// with less left is refreshed first.
 	MinTTLSeconds int64 `json:"min_ttl_seconds,omitempty"`
+
+	// APIHost, when set, asks for the account that answers for Protocol://APIHost
+	// instead of a named one (Account must then be empty): the one whose API URL
+	// has that scheme and host (apihost.Match's rules), preferring the account
+	// whose user is User, then the default account, then the first by name.
+	// No such account gives 404 account_not_found. git-credential-dbos uses it to
+	// get its answer in one call. A daemon older than these fields answers 400 to
+	// them, and the caller falls back to listing the accounts itself.
+	APIHost  string `json:"api_host,omitempty"`
+	Protocol string `json:"protocol,omitempty"`
+	User     string `json:"user,omitempty"`
 }
 
 // TokenResponse carries an access token and the facts a caller needs to use it.
