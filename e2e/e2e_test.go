@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/dbos-go/dbos-cloud/internal/credtest"
 	"github.com/dbos-go/dbos-cloud/internal/emulatortest"
+	"github.com/dbos-go/dbos-cloud/internal/leakscan"
 	"github.com/dbos-go/dbos-cloud/internal/testbin"
 )
 
@@ -32,20 +34,15 @@ type stateKey struct{}
 
 // state is what one script's custom commands share.
 type state struct {
-	tb      testing.TB
-	emu     *emulatortest.Emulator
-	daemon  *credtest.Daemon
-	secrets map[string]string // name -> value that must appear in no output
-	// access names the secrets that are access tokens: `token` may print them.
-	access  map[string]bool
+	tb     testing.TB
+	emu    *emulatortest.Emulator
+	daemon *credtest.Daemon
+	// leaks holds every secret the script created or handed to a command; the
+	// outputs and logs are scanned for them (see leakscan_test.go).
+	leaks   *leakscan.Set
+	logs    []logSource
 	outputs []captured
-}
-
-// captured is one dbos-cloud run's output, kept for leakscan.
-type captured struct {
-	args           string
-	stdout, stderr string
-	jwtOK          bool // stdout may hold an access token (token, --json)
+	scanned bool // leakscan ran: the end-of-script scan need not
 }
 
 // passEnv are the variables handed to dbos-cloud from the script's environment.
@@ -59,6 +56,12 @@ var passEnv = []string{
 }
 
 func TestScripts(t *testing.T) {
+	testscript.Run(t, scriptParams(t, "testdata"))
+}
+
+// scriptParams runs the scripts in dir with the binaries on PATH, a fresh state
+// per script and the custom commands below.
+func scriptParams(t *testing.T, dir string) testscript.Params {
 	bins := []string{
 		testbin.Path(t, "cmd/dbos-cloud"),
 		testbin.Path(t, "cmd/dbos-credd"),
@@ -73,8 +76,8 @@ func TestScripts(t *testing.T) {
 		dirs = append(dirs, filepath.Dir(b))
 	}
 
-	testscript.Run(t, testscript.Params{
-		Dir: "testdata",
+	return testscript.Params{
+		Dir: dir,
 		Setup: func(env *testscript.Env) error {
 			tb, ok := env.T().(testing.TB)
 			if !ok {
@@ -82,7 +85,9 @@ func TestScripts(t *testing.T) {
 			}
 			env.Setenv("PATH", strings.Join(dirs, string(os.PathListSeparator))+
 				string(os.PathListSeparator)+os.Getenv("PATH"))
-			env.Values[stateKey{}] = &state{tb: tb, secrets: map[string]string{}, access: map[string]bool{}}
+			s := &state{tb: tb, leaks: leakscan.New()}
+			env.Values[stateKey{}] = s
+			env.Defer(func() { s.scanAtEnd(env.WorkDir) })
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -96,7 +101,7 @@ func TestScripts(t *testing.T) {
 			"shortdir": cmdShortdir,
 			"need":     cmdNeed,
 		},
-	})
+	}
 }
 
 // TestScriptsEndWithLeakscan keeps the rule that every script scans its outputs.
@@ -141,23 +146,24 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 	switch args[0] {
 	case "start":
 		s.emu = emulatortest.Start(s.tb, args[1:]...)
+		s.logs = append(s.logs, logSource{"emulator log", s.emu.Logs})
 		ts.Setenv("DBOS_DOMAIN", s.emu.URL())
 		ts.Setenv("DBOS_AUTH_DOMAIN", s.emu.URL())
 		ts.Setenv("DBOS_CLIENT_ID", credtest.ClientID)
 		ts.Setenv("EMULATOR", s.emu.URL())
 	case "user":
-		access, _ := s.emu.Login(s.tb, args[1], "sub")
+		access := s.login(args[1], "sub")
 		s.emu.Register(s.tb, access, args[2], "")
 	case "login":
 		access, refresh := s.emu.Login(s.tb, args[1], args[2])
+		s.leaks.Add("access token of "+args[1], access)
 		tok := refresh
 		if args[2] == "sub" {
 			tok = access
-			s.access[args[3]] = true
 		}
 		s.secret(ts, args[3], tok)
 	case "invite":
-		access, _ := s.emu.Login(s.tb, args[1], "sub")
+		access := s.login(args[1], "sub")
 		code, body := s.emu.API(s.tb, http.MethodGet, "/v1alpha1/"+args[2]+"/secret", access, nil)
 		var inv string
 		if code != http.StatusOK || json.Unmarshal(body, &inv) != nil {
@@ -166,7 +172,8 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 		s.secret(ts, args[3], inv)
 	case "credfile":
 		access, refresh := s.emu.Login(s.tb, args[1], "offline_access")
-		s.secrets[args[4]+".refresh"] = refresh
+		s.leaks.Add("access token in "+args[4], access)
+		s.leaks.Add("refresh token in "+args[4], refresh)
 		data, _ := json.Marshal(map[string]string{"token": access, "refreshToken": refresh,
 			"userName": args[2], "organization": args[3]})
 		ts.Check(os.WriteFile(ts.MkAbs(args[4]), append(data, '\n'), 0o600))
@@ -183,13 +190,21 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// secret writes tok to file (with a newline, as a user would) and remembers it.
+// secret writes tok to file (with a newline, as a user would) and records it.
 func (s *state) secret(ts *testscript.TestScript, file, tok string) {
 	if tok == "" {
 		ts.Fatalf("no token for %s", file)
 	}
-	s.secrets[file] = tok
+	s.leaks.Add("token in "+file, tok)
 	ts.Check(os.WriteFile(ts.MkAbs(file), []byte(tok+"\n"), 0o600))
+}
+
+// login logs identity in at the emulator and records the tokens it minted.
+func (s *state) login(identity, scope string) (access string) {
+	access, refresh := s.emu.Login(s.tb, identity, scope)
+	s.leaks.Add("access token of "+identity, access)
+	s.leaks.Add("refresh token of "+identity, refresh)
+	return access
 }
 
 // cmdDaemon: daemon start [VAR=VALUE...] | daemon stop. Start exports the daemon's
@@ -205,7 +220,10 @@ func cmdDaemon(ts *testscript.TestScript, neg bool, args []string) {
 		if s.emu != nil {
 			opts.EmulatorURL = s.emu.URL()
 		}
+		s.leaks.Add("keyring password", credtest.KeyringPassword)
+		s.recordSecretVars("given to dbos-credd", args[1:])
 		s.daemon = credtest.Start(s.tb, opts)
+		s.logs = append(s.logs, logSource{"dbos-credd log", s.daemon.Logs})
 		for _, kv := range s.daemon.Env() {
 			k, v, _ := strings.Cut(kv, "=")
 			ts.Setenv(k, v)
@@ -264,7 +282,10 @@ run:
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
 	}
+	what := "dbos-cloud " + strings.Join(args, " ")
+	s.recordEnv(ts, what)
 	if stdin != "" {
+		s.recordStdin(ts, stdin, what)
 		f, err := os.Open(stdin)
 		ts.Check(err)
 		defer f.Close()
@@ -277,8 +298,10 @@ run:
 	ts.Check(cmd.Start())
 
 	// The user code is read and approved on this goroutine: the emulator harness
-	// may fail the test, which only the test's goroutine may do.
+	// may fail the test, which only the test's goroutine may do. Whatever the
+	// scanner leaves (a line beyond its limit) is still kept for leakscan.
 	sc := bufio.NewScanner(pipe)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
 	for sc.Scan() {
 		line := sc.Text()
 		stderr.WriteString(line + "\n")
@@ -293,6 +316,7 @@ run:
 			}
 		}
 	}
+	_, _ = io.Copy(&stderr, pipe)
 	err = cmd.Wait()
 	code := cmd.ProcessState.ExitCode()
 	if ctx.Err() != nil {
@@ -301,7 +325,7 @@ run:
 
 	fmt.Fprint(ts.Stdout(), stdout.String())
 	fmt.Fprint(ts.Stderr(), stderr.String())
-	s.outputs = append(s.outputs, captured{strings.Join(args, " "), stdout.String(), stderr.String(), jwtOK})
+	s.capture(ts, what, stdout.String(), stderr.String(), jwtOK)
 	if code != want {
 		ts.Fatalf("dbos-cloud %s: exit %d (%v), want %d", strings.Join(args, " "), code, err, want)
 	}
@@ -317,46 +341,6 @@ func lookPath(ts *testscript.TestScript, prog string) string {
 	}
 	ts.Fatalf("%s not on PATH", prog)
 	return ""
-}
-
-var jwtRE = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)
-
-// cmdLeakscan fails if a known secret appears in any output or in the daemon's log,
-// or a JWT appears anywhere but the stdout of a run marked -jwt.
-func cmdLeakscan(ts *testscript.TestScript, neg bool, args []string) {
-	s := st(ts)
-	if len(s.outputs) == 0 {
-		ts.Fatalf("leakscan: nothing was captured")
-	}
-	for _, o := range s.outputs {
-		for name, sec := range s.secrets {
-			out := o.stderr
-			if !o.jwtOK || !s.access[name] {
-				out += o.stdout
-			}
-			if strings.Contains(out, sec) {
-				ts.Fatalf("leak: secret %s in the output of dbos-cloud %s", name, o.args)
-			}
-		}
-		if jwtRE.MatchString(o.stderr) {
-			ts.Fatalf("leak: a JWT on stderr of dbos-cloud %s", o.args)
-		}
-		if !o.jwtOK && jwtRE.MatchString(o.stdout) {
-			ts.Fatalf("leak: a JWT on stdout of dbos-cloud %s", o.args)
-		}
-	}
-	if s.daemon != nil {
-		logs := s.daemon.Logs()
-		for name, sec := range s.secrets {
-			if strings.Contains(logs, sec) {
-				ts.Fatalf("leak: secret %s in the dbos-credd log", name)
-			}
-		}
-		if jwtRE.MatchString(logs) {
-			ts.Fatalf("leak: a JWT in the dbos-credd log")
-		}
-	}
-	ts.Logf("leakscan: %d outputs, %d secrets clean", len(s.outputs), len(s.secrets))
 }
 
 // cmdMode: mode FILE PERM checks a file's permission bits, e.g. mode f 0600.

@@ -60,6 +60,9 @@ func cmdRun(ts *testscript.TestScript, neg bool, args []string) {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
 	}
+	s := st(ts)
+	what := strings.Join(args, " ")
+	s.recordEnv(ts, what)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -69,8 +72,7 @@ func cmdRun(ts *testscript.TestScript, neg bool, args []string) {
 
 	fmt.Fprint(ts.Stdout(), stdout.String())
 	fmt.Fprint(ts.Stderr(), stderr.String())
-	s := st(ts)
-	s.outputs = append(s.outputs, captured{strings.Join(args, " "), stdout.String(), stderr.String(), jwtOK})
+	s.capture(ts, what, stdout.String(), stderr.String(), jwtOK)
 	if code := cmd.ProcessState.ExitCode(); code != want {
 		ts.Fatalf("%s: exit %d (%v), want %d", strings.Join(args, " "), code, err, want)
 	}
