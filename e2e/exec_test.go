@@ -14,6 +14,7 @@ import (
 
 	"github.com/dbos-go/dbos-cloud/internal/credtest"
 	"github.com/dbos-go/dbos-cloud/internal/emulatortest"
+	"github.com/dbos-go/dbos-cloud/internal/leakscan"
 	"github.com/dbos-go/dbos-cloud/internal/testbin"
 )
 
@@ -29,18 +30,27 @@ func TestExecChild(t *testing.T) {
 	d := credtest.Start(t, credtest.Options{EmulatorURL: emu.URL()})
 	env := append(envWithoutDBOS(), d.Env()...)
 	access, _ := emu.Login(t, "alice", "sub")
+	leaks := leakscan.New()
+	leaks.Add("access token of alice", access)
+	t.Cleanup(func() {
+		leaks.Check(t, "dbos-credd log", d.Logs(), false)
+		leaks.Check(t, "emulator log", emu.Logs(), false)
+	})
 	emu.Register(t, access, "alice", "")
-	if out, err := runCmd(env, "", cli, "login", "--no-browser", "--get-refresh-token"); err != nil {
+	out, err := runCmd(env, "", cli, "login", "--no-browser", "--get-refresh-token")
+	if err != nil {
 		t.Fatalf("login: %v\n%s", err, out)
 	}
+	leaks.Check(t, "output of dbos-cloud login", string(out), false)
 
 	t.Run("signals", func(t *testing.T) {
 		dir := t.TempDir()
 		script := `echo $$ > pid; for s in HUP USR1 USR2 QUIT INT; do trap "echo $s >> got" $s; done; ` +
 			`trap "exit 42" TERM; while :; do sleep 0.05; done`
-		cmd, child := startExec(t, env, dir, cli, "sh", "-c", script)
+		cmd, child := startExec(t, leaks, env, dir, cli, "sh", "-c", script)
 
 		tok := childToken(t, child)
+		leaks.Add("DBOS_TOKEN of the exec child", tok)
 		for _, pid := range []int{cmd.Process.Pid, child} {
 			if argv := procFile(t, pid, "cmdline"); strings.Contains(argv, tok) {
 				t.Errorf("the token is in the argv of pid %d", pid)
@@ -71,7 +81,7 @@ func TestExecChild(t *testing.T) {
 
 	t.Run("killed-by-signal", func(t *testing.T) {
 		dir := t.TempDir()
-		cmd, _ := startExec(t, env, dir, cli, "sh", "-c", "echo $$ > pid; exec sleep 60")
+		cmd, _ := startExec(t, leaks, env, dir, cli, "sh", "-c", "echo $$ > pid; exec sleep 60")
 		if err := cmd.Process.Signal(syscall.SIGUSR2); err != nil {
 			t.Fatal(err)
 		}
@@ -82,8 +92,9 @@ func TestExecChild(t *testing.T) {
 }
 
 // startExec starts `dbos-cloud exec -- ARGS` in dir and waits for the child to
-// write its pid to dir/pid.
-func startExec(t *testing.T, env []string, dir, cli string, args ...string) (*exec.Cmd, int) {
+// write its pid to dir/pid. Its output is scanned for leaks when the test ends.
+func startExec(t *testing.T, leaks *leakscan.Set, env []string, dir, cli string,
+	args ...string) (*exec.Cmd, int) {
 	t.Helper()
 	cmd := exec.Command(cli, append([]string{"exec", "--"}, args...)...)
 	cmd.Dir, cmd.Env = dir, env
@@ -97,6 +108,7 @@ func startExec(t *testing.T, env []string, dir, cli string, args ...string) (*ex
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
 		}
+		leaks.Check(t, "output of dbos-cloud exec", out.String(), false)
 		if t.Failed() {
 			t.Logf("dbos-cloud exec output:\n%s", out.String())
 		}
