@@ -61,11 +61,13 @@ func (s *Set) Len() int {
 	return len(s.secrets)
 }
 
-// Hit is one secret found in one captured text. It never holds the secret itself.
+// Hit is one leak found in one captured text: a recorded secret or an unrecorded
+// token-shaped string. It never holds the secret itself.
 type Hit struct {
-	// Source names the text, as given to Scan (e.g. "daemon log").
+	// Source names the text, as given to Scan or Find (e.g. "daemon log").
 	Source string
-	// Name is the name the secret was added under.
+	// Name is the name the secret was added under, or the kind of token a shape
+	// matched (e.g. "a JWT the suite did not record").
 	Name string
 	// Encoding is how it was written: "raw", "url", "json" or "base64" for a recorded
 	// secret, "shape" for an unrecorded JWT or refresh token.
