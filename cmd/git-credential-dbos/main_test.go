@@ -159,7 +159,10 @@ func TestUsage(t *testing.T) {
 // hyperfine over the same programs and appends its table to FILE.
 func BenchmarkExec(b *testing.B) {
 	emu := emulatortest.Start(b)
-	d := credtest.Start(b, credtest.Options{EmulatorURL: emu.URL()})
+	// The daemon logs at its default level, info (credtest's debug level adds a
+	// line per request, copied through a pipe by this process).
+	d := credtest.Start(b, credtest.Options{EmulatorURL: emu.URL(),
+		Args: []string{"--log-level", "info"}})
 	helper := testbin.Path(b, "cmd/git-credential-dbos")
 	hello := buildHello(b)
 	u, _ := url.Parse(emu.URL())

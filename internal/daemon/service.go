@@ -139,8 +139,9 @@ func (s *Service) hostAccount(ctx context.Context, req ipc.TokenRequest) (string
 		if len(host) > 100 { // the caller's own input; keep the line sane
 			host = host[:100] + "..."
 		}
-		return "", ipc.NewError(ipc.CodeAccountNotFound, fmt.Sprintf(
-			"no logged-in account has the API host %q", host))
+		// Unquoted, so that the helper reads the usual answer without encoding/json.
+		return "", ipc.NewError(ipc.CodeAccountNotFound,
+			"no logged-in account has the API host "+host)
 	}
 	return a.Name, nil
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dbos-go/dbos-cloud/pkg/ipc/ipcwire"
 )
 
 // handler is the whole HTTP surface: the guards every request passes, then the
@@ -122,7 +124,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer putBuffer(buf)
-	req, ok := parseTokenRequest(buf.Bytes())
+	req, ok := ipcwire.ParseTokenRequest(buf.Bytes())
 	if !ok && !decodeBody(w, buf.Bytes(), &req, true) {
 		return
 	}
@@ -150,7 +152,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 
 	out := getBuffer()
 	defer putBuffer(out)
-	body, ok := appendTokenResponse(out.AvailableBuffer(), &resp)
+	body, ok := ipcwire.AppendTokenResponse(out.AvailableBuffer(), &resp)
 	if !ok {
 		writeJSON(w, http.StatusOK, resp)
 		return

@@ -68,21 +68,32 @@ func (c *Client) Path() (string, error) {
 	return c.path, c.pathErr
 }
 
-// Token asks for an access token.
+// Token asks for an access token. The request and the answer of the usual shape
+// are encoded by hand (fastjson.go), the rest with encoding/json.
 func (c *Client) Token(ctx context.Context, req TokenRequest) (TokenResponse, error) {
 	var resp TokenResponse
-	body, err := json.Marshal(req)
-	if err != nil {
-		return resp, fmt.Errorf("encode token request: %w", err)
+	body, ok := AppendTokenRequest(nil, &req)
+	if !ok {
+		var err error
+		if body, err = json.Marshal(req); err != nil {
+			return resp, fmt.Errorf("encode token request: %w", err)
+		}
 	}
-	err = c.call(ctx, "POST", PathToken, body, &resp)
+	err := c.call(ctx, "POST", PathToken, body, func(data []byte) error {
+		if resp, ok = ParseTokenResponse(data); ok {
+			return nil
+		}
+		return json.Unmarshal(data, &resp)
+	})
 	return resp, err
 }
 
 // Accounts lists the daemon's accounts.
 func (c *Client) Accounts(ctx context.Context) (AccountList, error) {
 	var list AccountList
-	err := c.call(ctx, "GET", PathAccounts, nil, &list)
+	err := c.call(ctx, "GET", PathAccounts, nil, func(data []byte) error {
+		return json.Unmarshal(data, &list)
+	})
 	return list, err
 }
 
@@ -95,8 +106,9 @@ func (c *Client) DropCache(ctx context.Context, name string) error {
 }
 
 // call makes one request, starting the daemon first if it is down and the options
-// say so, and decodes the answer into out (nil: discard it).
-func (c *Client) call(ctx context.Context, method, path string, body []byte, out any) error {
+// say so, and hands a success body to decode (nil: discard it).
+func (c *Client) call(ctx context.Context, method, path string, body []byte,
+	decode func([]byte) error) error {
 	return c.WithAutostart(ctx, func() error {
 		resp, err := c.roundTrip(ctx, method, path, body)
 		if err != nil {
@@ -105,10 +117,10 @@ func (c *Client) call(ctx context.Context, method, path string, body []byte, out
 		if resp.Status < 200 || resp.Status > 299 {
 			return ErrorFromBody(resp.Status, resp.Reason, resp.Body)
 		}
-		if out == nil || resp.Status == 204 {
+		if decode == nil || resp.Status == 204 {
 			return nil
 		}
-		if err := json.Unmarshal(resp.Body, out); err != nil {
+		if err := decode(resp.Body); err != nil {
 			return fmt.Errorf("decode dbos-credd answer to %s %s: %w", method, path, err)
 		}
 		return nil

@@ -225,8 +225,8 @@ func readChunked(h *headerReader, limit int64) ([]byte, error) {
 // ErrorFromBody turns an error answer into *Error: the code and message of its
 // ErrorBody, or CodeInternal naming the status when the body is not one.
 func ErrorFromBody(status int, reason string, body []byte) *Error {
-	var eb ErrorBody
-	if json.Unmarshal(body, &eb) != nil || eb.Code == "" {
+	eb, ok := ParseErrorBody(body)
+	if !ok && json.Unmarshal(body, &eb) != nil || eb.Code == "" {
 		return &Error{Code: CodeInternal, Status: status, Message: "dbos-credd answered " +
 			strconv.Itoa(status) + " " + reason + " without an error body"}
 	}

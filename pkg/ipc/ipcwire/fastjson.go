@@ -1,36 +1,27 @@
-package ipc
+package ipcwire
 
 import (
+	"strconv"
 	"time"
 )
 
 // The token fetch is the daemon's hot path, and encoding/json (reflection, a scan
 // of the input before decoding, an allocation per string) was most of its cost
-// beyond HTTP itself. The two functions here handle the common shape of its
-// request and answer by hand and give up on anything unusual, which then takes the
+// beyond HTTP itself; in git-credential-dbos, a fresh process, its first use
+// (building the type's codec) cost a tenth of a millisecond. The functions here
+// handle the common shape of the token request and answer, on both sides of the
+// socket, by hand and give up on anything unusual, which then takes the
 // encoding/json path: they must never accept or produce something encoding/json
-// would treat differently (FuzzParseTokenRequest and FuzzAppendTokenResponse
-// check this).
+// would treat differently (the fuzzers in fastjson_test.go check this).
 
-// parseTokenRequest parses a TokenRequest body of the plain shape clients send:
+// ParseTokenRequest parses a TokenRequest body of the plain shape clients send:
 // an object with only the keys "account", "api_host", "protocol", "user" (strings
 // of printable ASCII without escapes) and "min_ttl_seconds" (a non-negative
 // integer of at most 18 digits), in any order, with JSON whitespace. ok is false for anything else, including a
 // valid body of another shape; the caller then decodes it with encoding/json,
 // which also gives the error message.
-func parseTokenRequest(body []byte) (req TokenRequest, ok bool) {
-	p := jsonScanner{b: body}
-	if !p.byte('{') {
-		return TokenRequest{}, false
-	}
-	if p.byte('}') {
-		return req, p.end()
-	}
-	for {
-		key, ok := p.plainString()
-		if !ok || !p.byte(':') {
-			return TokenRequest{}, false
-		}
+func ParseTokenRequest(body []byte) (req TokenRequest, ok bool) {
+	ok = scanObject(body, func(p *jsonScanner, key string) (ok bool) {
 		switch key {
 		case "account":
 			req.Account, ok = p.plainString()
@@ -42,25 +33,41 @@ func parseTokenRequest(body []byte) (req TokenRequest, ok bool) {
 			req.Protocol, ok = p.plainString()
 		case "user":
 			req.User, ok = p.plainString()
-		default:
-			ok = false // unknown, or a key in another case: encoding/json decides
 		}
-		if !ok {
-			return TokenRequest{}, false
+		return ok // false too for a key unknown or in another case: encoding/json decides
+	})
+	if !ok {
+		return TokenRequest{}, false
+	}
+	return req, true
+}
+
+// scanObject walks a JSON object of plain keys, calling field to read each value.
+// It reports whether the body is such an object, with nothing after it, and field
+// accepted every value.
+func scanObject(body []byte, field func(p *jsonScanner, key string) bool) bool {
+	p := jsonScanner{b: body}
+	if !p.byte('{') {
+		return false
+	}
+	if p.byte('}') {
+		return p.end()
+	}
+	for {
+		key, ok := p.plainString()
+		if !ok || !p.byte(':') || !field(&p, key) {
+			return false
 		}
 		if p.byte('}') {
-			if !p.end() {
-				return TokenRequest{}, false
-			}
-			return req, true
+			return p.end()
 		}
 		if !p.byte(',') {
-			return TokenRequest{}, false
+			return false
 		}
 	}
 }
 
-// jsonScanner reads tokens of the plain subset of JSON that parseTokenRequest
+// jsonScanner reads tokens of the plain subset of JSON that the parsers here
 // accepts. Each method skips whitespace first.
 type jsonScanner struct {
 	b []byte
@@ -144,11 +151,11 @@ func plain(s string) bool {
 	return true
 }
 
-// appendTokenResponse appends r as encoding/json's Encoder writes it (fields in
+// AppendTokenResponse appends r as encoding/json's Encoder writes it (fields in
 // declaration order, omitempty honoured, a final newline). ok is false when a
 // string holds a byte that encoding/json would escape, or the time has no RFC 3339
 // form; the caller then encodes r with encoding/json.
-func appendTokenResponse(b []byte, r *TokenResponse) (_ []byte, ok bool) {
+func AppendTokenResponse(b []byte, r *TokenResponse) (_ []byte, ok bool) {
 	if !plain(r.Account) || !plain(r.AccessToken) || !plain(r.User) ||
 		!plain(r.Organization) || !plain(r.APIURL) || !plain(r.Source) {
 		return b, false
@@ -190,4 +197,95 @@ func appendTime(b []byte, t time.Time) ([]byte, bool) {
 		return b, false
 	}
 	return out, true
+}
+
+// AppendTokenRequest appends r as encoding/json's Marshal writes it (fields in
+// declaration order, omitempty honoured, no newline). ok is false when a string
+// holds a byte that encoding/json would escape.
+func AppendTokenRequest(b []byte, r *TokenRequest) (_ []byte, ok bool) {
+	if !plain(r.Account) || !plain(r.APIHost) || !plain(r.Protocol) || !plain(r.User) {
+		return b, false
+	}
+	b = append(b, '{')
+	first := true
+	key := func(k string) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(append(append(b, '"'), k...), `":`...)
+	}
+	str := func(k, v string) {
+		if v != "" {
+			key(k)
+			b = append(append(append(b, '"'), v...), '"')
+		}
+	}
+	str("account", r.Account)
+	if r.MinTTLSeconds != 0 {
+		key("min_ttl_seconds")
+		b = strconv.AppendInt(b, r.MinTTLSeconds, 10)
+	}
+	str("api_host", r.APIHost)
+	str("protocol", r.Protocol)
+	str("user", r.User)
+	return append(b, '}'), true
+}
+
+// ParseTokenResponse parses a TokenResponse of the plain shape the daemon writes
+// (AppendTokenResponse): an object with only its keys, in any order, each a string
+// of plainByte bytes, expires_at in the RFC 3339 form time.Time accepts. ok is
+// false for anything else; the caller then decodes with encoding/json.
+func ParseTokenResponse(body []byte) (r TokenResponse, ok bool) {
+	ok = scanObject(body, func(p *jsonScanner, key string) bool {
+		v, ok := p.plainString()
+		if !ok {
+			return false
+		}
+		switch key {
+		case "account":
+			r.Account = v
+		case "access_token":
+			r.AccessToken = v
+		case "expires_at":
+			// As time.Time's UnmarshalJSON reads it, quotes included.
+			return r.ExpiresAt.UnmarshalJSON([]byte(`"`+v+`"`)) == nil
+		case "user":
+			r.User = v
+		case "organization":
+			r.Organization = v
+		case "api_url":
+			r.APIURL = v
+		case "source":
+			r.Source = v
+		default:
+			return false
+		}
+		return true
+	})
+	if !ok {
+		return TokenResponse{}, false
+	}
+	return r, true
+}
+
+// ParseErrorBody parses an ErrorBody whose strings are plain, as
+// ParseTokenResponse does; ok is false for anything else.
+func ParseErrorBody(body []byte) (e ErrorBody, ok bool) {
+	ok = scanObject(body, func(p *jsonScanner, key string) bool {
+		v, ok := p.plainString()
+		switch {
+		case ok && key == "code":
+			e.Code = v
+		case ok && key == "message":
+			e.Message = v
+		default:
+			return false
+		}
+		return true
+	})
+	if !ok {
+		return ErrorBody{}, false
+	}
+	return e, true
 }

@@ -1,12 +1,8 @@
-package ipc
+package ipcwire
 
 import (
 	"bytes"
 	"encoding/json"
-	"net/http"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 )
@@ -48,9 +44,9 @@ func TestParseTokenRequest(t *testing.T) {
 		{`{"other":1}`, TokenRequest{}, false},
 		{`[]`, TokenRequest{}, false},
 	} {
-		got, ok := parseTokenRequest([]byte(tc.body))
+		got, ok := ParseTokenRequest([]byte(tc.body))
 		if ok != tc.ok || got != tc.want {
-			t.Errorf("parseTokenRequest(%q) = %+v, %v; want %+v, %v", tc.body, got, ok, tc.want, tc.ok)
+			t.Errorf("ParseTokenRequest(%q) = %+v, %v; want %+v, %v", tc.body, got, ok, tc.want, tc.ok)
 		}
 	}
 }
@@ -66,7 +62,7 @@ func FuzzParseTokenRequest(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		got, ok := parseTokenRequest(body)
+		got, ok := ParseTokenRequest(body)
 		if !ok {
 			return
 		}
@@ -95,7 +91,7 @@ func FuzzAppendTokenResponse(f *testing.F) {
 		r := TokenResponse{Account: acct, AccessToken: tok, User: user, Organization: org,
 			APIURL: api, Source: src,
 			ExpiresAt: time.Unix(sec, nsec%1e9).In(time.FixedZone("z", int(zone%(30*3600))))}
-		got, ok := appendTokenResponse(nil, &r)
+		got, ok := AppendTokenResponse(nil, &r)
 		if !ok {
 			return
 		}
@@ -109,29 +105,73 @@ func FuzzAppendTokenResponse(f *testing.F) {
 	})
 }
 
-// Small bodies rely on net/http adding the Content-Length; check that it does, at
-// and around the size where writeBody starts setting it itself.
-func TestWriteBodyContentLength(t *testing.T) {
-	path := filepath.Join(sockDir(t), "cl.sock")
-	ln, err := Listen(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
-		writeBody(w, http.StatusOK, []byte(strings.Repeat("x", n)))
-	})}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
+// FuzzAppendTokenRequest: when the hand-written encoder answers, its bytes are
+// exactly encoding/json's, and the server's parser reads them back.
+func FuzzAppendTokenRequest(f *testing.F) {
+	f.Add("default", int64(300), "", "", "")
+	f.Add("", int64(300), "cloud.dbos.dev:443", "https", "alice")
+	f.Add("", int64(0), "[::1]:80", "http", "")
+	f.Add("a<b", int64(-5), "h\u00e9", "\n", "\"")
+	f.Fuzz(func(t *testing.T, acct string, ttl int64, host, proto, user string) {
+		r := TokenRequest{Account: acct, MinTTLSeconds: ttl, APIHost: host, Protocol: proto, User: user}
+		got, ok := AppendTokenRequest(nil, &r)
+		if !ok {
+			return
+		}
+		want, err := json.Marshal(r)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("fast path %s; encoding/json %s, %v", got, want, err)
+		}
+		if back, ok := ParseTokenRequest(got); ok && back != r {
+			t.Fatalf("read back %+v from %s", back, got)
+		}
+	})
+}
 
-	for _, n := range []int{0, 1, 1100, autoLengthMax - 1, autoLengthMax, autoLengthMax + 1, 70000} {
-		resp, body := rawRequest(t, path, "GET /?n="+itoa(n)+" HTTP/1.1\r\nHost: x\r\n\r\n")
-		if resp.ContentLength != int64(n) || len(body) != n || len(resp.TransferEncoding) != 0 {
-			t.Errorf("body of %d bytes: Content-Length %d, read %d, transfer encoding %v",
-				n, resp.ContentLength, len(body), resp.TransferEncoding)
-		}
-		if resp.Header.Get("Cache-Control") != "no-store" {
-			t.Errorf("body of %d bytes: Cache-Control %q", n, resp.Header.Get("Cache-Control"))
-		}
+// FuzzParseTokenResponse: whatever the hand-written parser accepts, encoding/json
+// reads the same way.
+func FuzzParseTokenResponse(f *testing.F) {
+	for _, s := range []string{
+		`{"account":"default","access_token":"eyJ.e30.sig","expires_at":"2026-12-03T15:36:34Z","user":"carol","organization":"carol","api_url":"http://127.0.0.1:39431","source":"keyring"}` + "\n",
+		`{"account":"a","access_token":"t","expires_at":"2026-12-03T15:36:34.123+01:00","api_url":"u","source":"s"}`,
+		`{"expires_at":"2026-13-03T15:36:34Z"}`, `{"expires_at":"2026-12-03 15:36:34Z"}`,
+		`{"Account":"x"}`, `{"account":"a","account":"b"}`, `{"user":"\u0061"}`, `{}`, `{"source":null}`,
+	} {
+		f.Add([]byte(s))
 	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, ok := ParseTokenResponse(body)
+		if !ok {
+			return
+		}
+		var want TokenResponse
+		if err := json.Unmarshal(body, &want); err != nil {
+			t.Fatalf("fast path accepted %q; encoding/json: %v", body, err)
+		}
+		if got.Account != want.Account || got.AccessToken != want.AccessToken ||
+			!got.ExpiresAt.Equal(want.ExpiresAt) || got.ExpiresAt.Location().String() != want.ExpiresAt.Location().String() ||
+			got.User != want.User || got.Organization != want.Organization ||
+			got.APIURL != want.APIURL || got.Source != want.Source {
+			t.Fatalf("fast path %q = %+v; encoding/json %+v", body, got, want)
+		}
+	})
+}
+
+// FuzzParseErrorBody: whatever the hand-written parser accepts, encoding/json
+// reads the same way.
+func FuzzParseErrorBody(f *testing.F) {
+	for _, s := range []string{`{"code":"account_not_found","message":"no logged-in account has the API host https://github.com"}` + "\n",
+		`{"code":"bad_request","message":"field \"x\""}`, `{"code":"a","Code":"b"}`, `{"message":""}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, ok := ParseErrorBody(body)
+		if !ok {
+			return
+		}
+		var want ErrorBody
+		if err := json.Unmarshal(body, &want); err != nil || got != want {
+			t.Fatalf("fast path %q = %+v; encoding/json %+v, %v", body, got, want, err)
+		}
+	})
 }
