@@ -55,6 +55,13 @@ func (f *fakeDaemon) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// requests returns what the daemon has seen so far.
+func (f *fakeDaemon) requests() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.seen...)
+}
+
 func (f *fakeDaemon) start(t *testing.T) *ipcwire.Client {
 	dir, err := os.MkdirTemp("", "g")
 	if err != nil {
@@ -93,8 +100,9 @@ func TestDaemonOneRoundTrip(t *testing.T) {
 		if err := Serve(context.Background(), "get", strings.NewReader(in), &out, b); err != nil {
 			t.Fatalf("old=%v %s: %v", tc.old, tc.host, err)
 		}
-		if len(f.seen) != tc.requests {
-			t.Errorf("old=%v %s: %d requests, want %d: %q", tc.old, tc.host, len(f.seen), tc.requests, f.seen)
+		seen := f.requests()
+		if len(seen) != tc.requests {
+			t.Errorf("old=%v %s: %d requests, want %d: %q", tc.old, tc.host, len(seen), tc.requests, seen)
 		}
 		if got := strings.Contains(out.String(), "password="+tok+"\n"); got != tc.answered {
 			t.Errorf("old=%v %s: answer %q", tc.old, tc.host, out.String())
@@ -102,7 +110,7 @@ func TestDaemonOneRoundTrip(t *testing.T) {
 		if tc.answered && !strings.Contains(out.String(), "username=work\n") {
 			t.Errorf("old=%v: the account name is not the user name: %q", tc.old, out.String())
 		}
-		if first := f.seen[0]; !strings.Contains(first, `"api_host":"`+tc.host+`"`) ||
+		if first := seen[0]; !strings.Contains(first, `"api_host":"`+tc.host+`"`) ||
 			!strings.Contains(first, `"protocol":"https"`) || !strings.Contains(first, `"user":"bob"`) {
 			t.Errorf("first request %q does not name the host", first)
 		}

@@ -32,7 +32,8 @@ type ClientOptions struct {
 }
 
 // Client speaks to the daemon over its socket with a hand-written HTTP/1.1
-// exchange: one connection per call, closed after the answer. It offers only the
+// exchange and blocking system calls: one connection per call, closed after the
+// answer. It offers only the
 // calls a one-shot client needs; pkg/ipc's Client has them all. It is safe for
 // concurrent use.
 type Client struct {
@@ -136,17 +137,15 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, body []byte
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
+	deadline, _ := ctx.Deadline()
 
-	conn, err := Dial(ctx, sock)
+	conn, err := dialSock(sock, time.Until(deadline))
 	if err != nil {
 		return nil, c.wrap(ctx, method, path, sock, err)
 	}
 	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
-	// A cancelled ctx interrupts the read at once, without a goroutine per call.
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	// A cancelled ctx interrupts a blocked read at once, without a goroutine per call.
+	stop := context.AfterFunc(ctx, conn.Shutdown)
 	defer stop()
 
 	if _, err := conn.Write(appendRequest(nil, method, path, body)); err != nil {

@@ -145,8 +145,11 @@ func TestClientAgainstServer(t *testing.T) {
 	if err := c.DropCache(ctx, "acct3"); err != nil {
 		t.Fatal(err)
 	}
-	if len(svc.dropped) != 1 || svc.dropped[0] != "acct3" {
-		t.Errorf("dropped %v", svc.dropped)
+	svc.mu.Lock()
+	dropped := append([]string(nil), svc.dropped...)
+	svc.mu.Unlock()
+	if len(dropped) != 1 || dropped[0] != "acct3" {
+		t.Errorf("dropped %v", dropped)
 	}
 
 	_, err = c.Token(ctx, ipcwire.TokenRequest{Account: "nobody"})

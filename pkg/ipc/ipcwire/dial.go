@@ -12,27 +12,41 @@ import (
 // Dial connects to the daemon's socket and makes sure the daemon on the other end
 // runs as our own user before anything (a request may carry a refresh token) is
 // written. Nothing listening gives an *UnavailableError (ErrDaemonUnavailable);
-// another user's daemon gives ErrPeerRejected.
+// another user's daemon gives ErrPeerRejected. It is pkg/ipc's dialer; this
+// package's client dials with blocking system calls instead (sockconn.go).
 func Dial(ctx context.Context, sock string) (net.Conn, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", sock)
 	if err != nil {
-		if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
-			return nil, &UnavailableError{Path: sock, Cause: err}
-		}
-		return nil, fmt.Errorf("connect to dbos-credd at %s: %w", sock, err)
+		return nil, dialError(sock, err)
 	}
-
 	peer, err := PeerOf(conn)
-	if err == nil && peer.UID != os.Geteuid() {
-		err = fmt.Errorf("%w: the daemon at %s runs as uid %d, not as you (uid %d)",
-			ErrPeerRejected, sock, peer.UID, os.Geteuid())
-	}
-	if err != nil {
+	if err := checkPeer(sock, peer, err); err != nil {
 		_ = conn.Close()
 		return nil, err
 	}
 	return conn, nil
+}
+
+// dialError explains a failed connect: nothing listening is ErrDaemonUnavailable.
+func dialError(sock string, err error) error {
+	if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
+		return &UnavailableError{Path: sock, Cause: err}
+	}
+	return fmt.Errorf("connect to dbos-credd at %s: %w", sock, err)
+}
+
+// checkPeer refuses a daemon that runs as another user, or whose credentials the
+// kernel would not give (err).
+func checkPeer(sock string, peer Peer, err error) error {
+	if err != nil {
+		return err
+	}
+	if peer.UID != os.Geteuid() {
+		return fmt.Errorf("%w: the daemon at %s runs as uid %d, not as you (uid %d)",
+			ErrPeerRejected, sock, peer.UID, os.Geteuid())
+	}
+	return nil
 }
 
 // UnavailableError says that nothing answers on the socket, and how to fix it. It

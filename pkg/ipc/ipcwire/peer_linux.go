@@ -12,24 +12,11 @@ import (
 // PeerOf asks the kernel who is on the other end of c (SO_PEERCRED). The answer is
 // the credentials the peer had when it connected, which a later setuid in the peer
 // cannot change.
-func PeerOf(c net.Conn) (Peer, error) {
-	uc, ok := c.(*net.UnixConn)
-	if !ok {
-		return Peer{}, fmt.Errorf("peer credentials: %T is not a Unix socket", c)
-	}
-	raw, err := uc.SyscallConn()
-	if err != nil {
-		return Peer{}, fmt.Errorf("peer credentials: %w", err)
-	}
+func PeerOf(c net.Conn) (Peer, error) { return peerOfConn(c, peerOfFD) }
 
-	var cred *unix.Ucred
-	var credErr error
-	err = raw.Control(func(fd uintptr) {
-		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
-	})
-	if err == nil {
-		err = credErr
-	}
+// peerOfFD reads SO_PEERCRED of the socket fd.
+func peerOfFD(fd int) (Peer, error) {
+	cred, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED)
 	if err != nil {
 		return Peer{}, fmt.Errorf("peer credentials (SO_PEERCRED): %w", err)
 	}

@@ -15,5 +15,7 @@ var errNoPeerCred = errors.New("peer credentials are not supported on this syste
 // PeerOf refuses every peer on this system (see errNoPeerCred).
 func PeerOf(net.Conn) (Peer, error) { return Peer{}, errNoPeerCred }
 
+func peerOfFD(int) (Peer, error) { return Peer{}, errNoPeerCred }
+
 // PeerExe is not implemented on this system.
 func PeerExe(int) string { return "" }
