@@ -100,8 +100,9 @@ func Load(path string) *Manifest {
 // Parse decodes a manifest file's content, keeping only the valid entries.
 func Parse(b []byte) *Manifest {
 	m := New()
-	var disk Manifest
-	if json.Unmarshal(b, &disk) != nil || disk.Version != Version {
+
+	disk, err := decode(b)
+	if err != nil || disk.Version != Version {
 		return m
 	}
 	for name, e := range disk.Plugins {
