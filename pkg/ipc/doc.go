@@ -23,6 +23,10 @@
 // never crosses the socket. The client turns every error body back into *Error,
 // which matches the sentinels with errors.Is.
 //
+// The API's types, codes and sentinels, the socket path, the peer check and
+// autostart live in the subpackage ipcwire, which links no net/http, with a
+// minimal client for git-credential-dbos; this package re-exports them.
+//
 // The package knows nothing of keyrings, token refresh or configuration files: the
 // daemon plugs its logic in through the Service interface, and writes the audit line
 // for each token grant itself.

@@ -9,10 +9,13 @@
 // compare equal and match with errors.Is.
 //
 // The client checks, before writing anything, that the daemon runs as the
-// caller's own user (SO_PEERCRED on Linux, LOCAL_PEERCRED on macOS). It reads
-// responses with a body delimited by Content-Length, chunked coding, or the end of
-// the connection, bounded by MaxResponseBytes, and opens one connection per call.
+// caller's own user (SO_PEERCRED on Linux, LOCAL_PEERCRED on macOS). It opens one
+// connection per call and uses it with blocking system calls, not the runtime's
+// network poller; it reads responses with a body delimited by Content-Length,
+// chunked coding, or the end of the connection, bounded by MaxResponseBytes. The
+// token request and answer of the usual shape are encoded by hand (fastjson.go).
 //
 // Left out: the server, every route but the token fetch, the account list and the
-// cache drop, and connection reuse (a one-shot client makes one or two calls).
+// cache drop, connection reuse (a one-shot client makes one or two calls), and
+// systems other than Unix.
 package ipcwire
