@@ -305,6 +305,8 @@ func (e *env) accountHealth(a ipc.Account) (string, string) {
 	case ipc.StateUnsaved:
 		return checkWarn, who + ": a rotated refresh token is not saved in the keyring yet: " +
 			dash(a.LastError)
+	case ipc.StateUnreadable:
+		return checkFail, who + ": the keyring item cannot be read: " + dash(a.LastError)
 	}
 
 	detail := who + ", access token " + e.expiry(a.AccessExpiresAt)

@@ -44,7 +44,7 @@ func TestTornKeyringItemAtStart(t *testing.T) {
 	for _, a := range st.Accounts {
 		if a.Name == "torn" {
 			found = true
-			if a.State != "unreadable" || !strings.Contains(a.LastError, path) {
+			if a.State != ipc.StateUnreadable || !strings.Contains(a.LastError, path) {
 				t.Fatalf("torn item in status: %+v", a)
 			}
 		}

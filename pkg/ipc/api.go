@@ -38,6 +38,7 @@ const (
 	StateLoginRequired = ipcwire.StateLoginRequired
 	StateUnsaved       = ipcwire.StateUnsaved
 	StateNotLoggedIn   = ipcwire.StateNotLoggedIn
+	StateUnreadable    = ipcwire.StateUnreadable
 )
 
 // Sources of an account's credential, reported in Account.Source.

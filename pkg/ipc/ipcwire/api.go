@@ -52,6 +52,9 @@ const (
 	StateUnsaved = "unsaved"
 	// StateNotLoggedIn: the account is configured but holds no credential.
 	StateNotLoggedIn = "not_logged_in"
+	// StateUnreadable: the keyring holds an item under the name that cannot be read
+	// (a damaged file). It is left alone; a new login or a forget replaces it.
+	StateUnreadable = "unreadable"
 )
 
 // Sources of an account's credential, reported in Account.Source.
