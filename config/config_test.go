@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dbos-go/dbos-cloud/pkg/ipc"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -199,16 +198,6 @@ func TestDefaultPath(t *testing.T) {
 	t.Setenv(EnvConfig, "/etc/my.toml")
 	if got := DefaultPath(); got != "/etc/my.toml" {
 		t.Errorf("DBOS_CONFIG = %q", got)
-	}
-}
-
-// Account names in the file follow the socket API's rule exactly.
-func TestAccountNameRuleMatchesIPC(t *testing.T) {
-	for _, name := range []string{"default", "a", "A-1.b_c", ".x", "-x", "a/b", "", "ä",
-		strings.Repeat("x", 64), strings.Repeat("x", 65), "a b", "x\n"} {
-		if got, want := validName(name), ipc.ValidAccountName(name); got != want {
-			t.Errorf("%q: config says %v, ipc says %v", name, got, want)
-		}
 	}
 }
 

@@ -10,28 +10,13 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/dbos-go/dbos-cloud/pkg/ipc/ipcwire"
 )
 
-// validName reports whether name is 1-64 of A-Z a-z 0-9 . _ -, starting with a
-// letter or digit. It is the same rule as ipc.ValidAccountName (a test keeps the two
-// in step), repeated here so that the config package does not pull in the socket
-// code, and written by hand: a regexp compiled at init cost every process that
-// links this package (git-credential-dbos among them) a tenth of a millisecond.
-func validName(name string) bool {
-	if name == "" || len(name) > 64 {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case i > 0 && (c == '.' || c == '_' || c == '-'):
-		default:
-			return false
-		}
-	}
-	return true
-}
+// validName is the account-name rule of the daemon's wire contract, so that every
+// account the file names can be asked for over the socket.
+func validName(name string) bool { return ipcwire.ValidAccountName(name) }
 
 const nameRule = "use 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dbos-go/dbos-cloud/pkg/ipc/ipcwire"
 	"github.com/dbos-go/dbos-cloud/pkg/secret"
 )
 
@@ -87,19 +88,7 @@ func DecodeRecord(b []byte) (Record, error) {
 	}, nil
 }
 
-// ValidName reports whether name may be used as an account name: 1-64 characters
-// from letters, digits, '.', '_' and '-', not starting with '.' or '-'. The name is
-// a keyring key and, for the file backend, a file name, so it stays plain.
-func ValidName(name string) bool {
-	if name == "" || len(name) > 64 || name[0] == '.' || name[0] == '-' {
-		return false
-	}
-	for _, c := range []byte(name) {
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			c == '.' || c == '_' || c == '-'
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
+// ValidName reports whether name may be used as an account name. The rule is the
+// daemon's wire contract's (ipcwire.ValidAccountName); it also keeps the name plain
+// as a keyring key and, for the file backend, a file name.
+func ValidName(name string) bool { return ipcwire.ValidAccountName(name) }
