@@ -17,35 +17,35 @@ func (p *provider) Describe(context.Context) (*pluginpb.Description, error) {
 		Commands: []*pluginpb.Command{{
 			Name:    "organization",
 			Aliases: []string{"organizations", "org"},
-			Usage:   "Manage your DBOS Cloud organization",
+			Usage:   "manage your DBOS Cloud organization",
 			Subcommands: []*pluginpb.Command{
 				{
 					Name:  "invite",
-					Usage: "Create a single-use secret (valid 24 hours) for another user to join",
+					Usage: "create a single-use secret (valid 24 hours) for another user to join",
 					Flags: []*pluginpb.Flag{jsonFlag()},
 				},
 				{
 					Name:  "list",
-					Usage: "List the users of your organization",
+					Usage: "list the users of your organization",
 					Flags: []*pluginpb.Flag{jsonFlag()},
 				},
 				{
 					Name:        "join",
-					Usage:       "Join an organization with an invite secret",
+					Usage:       "join an organization with an invite secret",
 					Description: "With \"-\" as SECRET, the secret is read from standard input.",
 					ArgsUsage:   "ORG SECRET|-",
 					MinArgs:     2, MaxArgs: 2,
 				},
 				{
 					Name:        "rename",
-					Usage:       "Rename your organization (admin only)",
+					Usage:       "rename your organization (admin only)",
 					Description: "Application URLs change with the organization's name.",
 					ArgsUsage:   "OLD NEW",
 					MinArgs:     2, MaxArgs: 2,
 				},
 				{
 					Name:      "remove",
-					Usage:     "Remove a user from your organization (admin only)",
+					Usage:     "remove a user from your organization (admin only)",
 					ArgsUsage: "USER",
 					MinArgs:   1, MaxArgs: 1,
 				},

@@ -176,16 +176,16 @@ func (b builder) checkArgs(c *cli.Context, path []string, d *Command) error {
 func Management() *Command {
 	return &Command{
 		Name:  "plugin",
-		Usage: "List and verify dbos-cloud plugins",
+		Usage: "list and verify dbos-cloud plugins",
 		Subcommands: []*Command{
 			{
 				Name:  "list",
-				Usage: "List installed plugins and the commands they add",
+				Usage: "list installed plugins and the commands they add",
 				Flags: []*Flag{{Name: "json", Usage: "print JSON", Type: FlagBool}},
 			},
 			{
 				Name: "verify",
-				Usage: "Re-hash every plugin binary and compare it with the manifest; " +
+				Usage: "re-hash every plugin binary and compare it with the manifest; " +
 					"re-describe binaries that were upgraded",
 				Flags: []*Flag{{Name: "accept", Type: FlagBool,
 					Usage: "trust binaries whose content changed without a new size or mtime"}},
