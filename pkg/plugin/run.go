@@ -23,7 +23,7 @@ func (h *Host) run(c *cli.Context, plugin string, path []string, leaf *manifest.
 	}
 	defer s.close()
 
-	globals := &pluginpb.Globals{Account: c.String("account"), Json: c.Bool("json")}
+	globals := &pluginpb.Globals{Account: c.String("account"), Json: jsonWanted(c)}
 	req := &pluginpb.RunRequest{
 		CommandPath: path,
 		Args:        c.Args().Slice(),
@@ -128,4 +128,16 @@ func pick(w, fallback io.Writer) io.Writer {
 		return w
 	}
 	return fallback
+}
+
+// jsonWanted reports whether --json was given anywhere on the command line: a
+// command that defines its own --json shadows the global one in urfave's lookup, so
+// `dbos-cloud --json org list` would otherwise print text.
+func jsonWanted(c *cli.Context) bool {
+	for _, lc := range c.Lineage() {
+		if lc.Bool("json") {
+			return true
+		}
+	}
+	return false
 }
