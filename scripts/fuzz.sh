@@ -40,13 +40,38 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 echo "fuzz.sh: ${#targets[@]} targets, $fuzztime each"
 
+# corpus_count PKG NAME: how many inputs the target's testdata corpus holds.
+corpus_count() {
+  local dir
+  dir=$(go list -f '{{.Dir}}' "$1")/testdata/fuzz/$2
+  if [ -d "$dir" ]; then find "$dir" -type f | wc -l; else echo 0; fi
+}
+
 failed=()
+flaked=()
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 for t in "${targets[@]}"; do
   read -r pkg name <<<"$t"
   echo "=== $pkg $name"
-  if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg"; then
-    failed+=("$pkg $name")
+  before=$(corpus_count "$pkg" "$name")
+  # pipefail: the pipeline fails when go test does.
+  if go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg" 2>&1 | tee "$out"; then
+    continue
   fi
+  # Go 1.26's fuzz coordinator can report a bare "context deadline exceeded" when a
+  # duration -fuzztime ends while a worker is mid-input (golang/go#75804, fixed in
+  # Go 1.27). That is no finding: no crasher is written. It counts as a failure only
+  # if an input was written or the corpus no longer passes when replayed.
+  after=$(corpus_count "$pkg" "$name")
+  if [ "$after" -eq "$before" ] && grep -q '^    context deadline exceeded$' "$out" &&
+    ! grep -qE '^\s+(panic:|Failing input written|.*_test\.go:[0-9]+:)' "$out" &&
+    go test -run "^${name}\$" "$pkg" >/dev/null; then
+    echo "fuzz.sh: $name: the fuzzing deadline race (golang/go#75804), no finding; corpus replays clean"
+    flaked+=("$pkg $name")
+    continue
+  fi
+  failed+=("$pkg $name")
 done
 
 if [ ${#failed[@]} -gt 0 ]; then
@@ -54,4 +79,5 @@ if [ ${#failed[@]} -gt 0 ]; then
   printf '  %s\n' "${failed[@]}" >&2
   exit 1
 fi
-echo "fuzz.sh: all ${#targets[@]} targets ran $fuzztime without a crash"
+echo "fuzz.sh: all ${#targets[@]} targets ran $fuzztime without a crash" \
+  "(${#flaked[@]} ended on the deadline race)"
