@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode"
 
 	"github.com/dbos-go/dbos-cloud/pkg/secret"
 )
@@ -83,31 +82,12 @@ func decodeAPIError(status int, body []byte, sent ...secret.Token) *APIError {
 		return e
 	}
 
-	if m := clean(secret.Scrub(*w.Message, sent...), maxMessageLen); m != "" {
+	if m := secret.ServerText(*w.Message, maxMessageLen, sent...); m != "" {
 		e.Message = m
 	}
-	e.RequestID = clean(secret.Scrub(*w.RequestID, sent...), maxIDLen)
+	e.RequestID = secret.ServerText(*w.RequestID, maxIDLen, sent...)
 	if d, ok := w.DetailedError.(string); ok {
-		e.DetailedError = clean(secret.Scrub(d, sent...), maxMessageLen)
+		e.DetailedError = secret.ServerText(d, maxMessageLen, sent...)
 	}
 	return e
-}
-
-// clean shortens s to n runes and blanks control characters, so that a server cannot
-// forge lines or terminal escapes in an error message.
-func clean(s string, n int) string {
-	var b strings.Builder
-	count := 0
-	for _, r := range s {
-		if count == n {
-			b.WriteString("…")
-			break
-		}
-		if unicode.IsControl(r) {
-			r = ' '
-		}
-		b.WriteRune(r)
-		count++
-	}
-	return strings.TrimSpace(b.String())
 }

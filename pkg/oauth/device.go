@@ -93,7 +93,7 @@ func (c *Client) decodeDeviceAuth(body []byte) (*DeviceAuth, error) {
 
 	da := &DeviceAuth{
 		DeviceCode:              secret.New(w.DeviceCode),
-		UserCode:                clean(w.UserCode, 64),
+		UserCode:                secret.ServerText(w.UserCode, 64),
 		VerificationURI:         w.VerificationURI,
 		VerificationURIComplete: w.VerificationURIComplete,
 		ExpiresIn:               seconds(w.ExpiresIn),

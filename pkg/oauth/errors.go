@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode"
 
 	"github.com/dbos-go/dbos-cloud/pkg/secret"
 )
@@ -92,29 +91,10 @@ func decodeError(status int, body []byte, sent ...secret.Token) *Error {
 
 	// Servers are not always careful about types; only strings are taken.
 	if s, ok := wire.Code.(string); ok {
-		e.Code = clean(secret.Scrub(s, sent...), maxCodeLen)
+		e.Code = secret.ServerText(s, maxCodeLen, sent...)
 	}
 	if s, ok := wire.Description.(string); ok {
-		e.Description = clean(secret.Scrub(s, sent...), maxDescriptionLen)
+		e.Description = secret.ServerText(s, maxDescriptionLen, sent...)
 	}
 	return e
-}
-
-// clean shortens s to at most n runes and replaces control characters, so that a
-// server cannot forge lines or escape sequences in a terminal.
-func clean(s string, n int) string {
-	var b strings.Builder
-	count := 0
-	for _, r := range s {
-		if count == n {
-			b.WriteString("…")
-			break
-		}
-		if unicode.IsControl(r) || r == unicode.ReplacementChar {
-			r = ' '
-		}
-		b.WriteRune(r)
-		count++
-	}
-	return strings.TrimSpace(b.String())
 }

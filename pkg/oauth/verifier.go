@@ -93,7 +93,7 @@ func (v *Verifier) Verify(ctx context.Context, token secret.Token) (Claims, erro
 
 	if !SameIssuer(w.Issuer, v.ep.Issuer) {
 		return Claims{}, fmt.Errorf("verify token: %w: issuer %q, want %q",
-			ErrInvalidToken, clean(w.Issuer, 200), v.ep.Issuer)
+			ErrInvalidToken, secret.ServerText(w.Issuer, 200), v.ep.Issuer)
 	}
 	return w.claims(), nil
 }
@@ -114,7 +114,7 @@ func (v *Verifier) key(ctx context.Context, kid string) (*rsa.PublicKey, error) 
 		if ok {
 			return k, nil
 		}
-		return nil, fmt.Errorf("unknown key id %q", clean(kid, 64))
+		return nil, fmt.Errorf("unknown key id %q", secret.ServerText(kid, 64))
 	}
 
 	v.fetched = now
@@ -129,7 +129,7 @@ func (v *Verifier) key(ctx context.Context, kid string) (*rsa.PublicKey, error) 
 	v.keys, v.loaded = keys, now
 
 	if k, ok = keys[kid]; !ok {
-		return nil, fmt.Errorf("unknown key id %q", clean(kid, 64))
+		return nil, fmt.Errorf("unknown key id %q", secret.ServerText(kid, 64))
 	}
 	return k, nil
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"unicode"
 )
 
 // Redacted is what a Token prints as.
@@ -83,4 +84,27 @@ func Scrub(s string, secrets ...Token) string {
 		}
 	}
 	return s
+}
+
+// ServerText prepares text a server sent (an error description, a request ID, a user
+// code) for a message: every given secret is scrubbed, control characters and
+// invalid UTF-8 are blanked so that a server cannot forge lines or terminal escapes,
+// and the text is cut to n runes, marked with an ellipsis.
+func ServerText(s string, n int, secrets ...Token) string {
+	s = Scrub(s, secrets...)
+
+	var b strings.Builder
+	count := 0
+	for _, r := range s {
+		if count == n {
+			b.WriteString("…")
+			break
+		}
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			r = ' '
+		}
+		b.WriteRune(r)
+		count++
+	}
+	return strings.TrimSpace(b.String())
 }

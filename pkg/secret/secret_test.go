@@ -72,3 +72,25 @@ func TestScrub(t *testing.T) {
 		t.Errorf("Scrub = %q", got)
 	}
 }
+
+func TestServerText(t *testing.T) {
+	tests := []struct {
+		name, in string
+		n        int
+		want     string
+	}{
+		{"plain", "bad request", 100, "bad request"},
+		{"scrubbed", "token " + raw + " is bad", 100, "token " + Redacted + " is bad"},
+		{"control", "line\nforged\x1b[31m", 100, "line forged [31m"},
+		{"invalid-utf8", "a\xffb", 100, "a b"},
+		{"cut", "abcdef", 3, "abc…"},
+		{"trimmed", "  x  ", 100, "x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ServerText(tt.in, tt.n, New(raw)); got != tt.want {
+				t.Errorf("ServerText(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+			}
+		})
+	}
+}
