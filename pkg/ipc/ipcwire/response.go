@@ -116,6 +116,19 @@ func (h *headerReader) line() ([]byte, error) {
 	return line, nil
 }
 
+// chunkLine returns the next line of chunked framing, which must end in CRLF and
+// hold no other CR.
+func (h *headerReader) chunkLine() ([]byte, error) {
+	line, err := h.r.ReadSlice('\n')
+	if err != nil {
+		return nil, fmt.Errorf("%w: chunked body cut short", ErrMalformedResponse)
+	}
+	if n := len(line); n < 2 || n > maxChunkLine || bytes.IndexByte(line, '\r') != n-2 {
+		return nil, fmt.Errorf("%w: chunk line not ended by CRLF", ErrMalformedResponse)
+	}
+	return line[:len(line)-2], nil
+}
+
 // fields reads the header fields up to the blank line. length is -1 when no
 // Content-Length was sent.
 func (h *headerReader) fields(resp *Response) (length int64, chunked bool, err error) {
@@ -182,44 +195,71 @@ func readToEOF(r io.Reader, limit int64) ([]byte, error) {
 	return body, nil
 }
 
-// readChunked reads a chunked body and its trailer, within limit bytes of data.
-// Chunk extensions and trailer fields are read and ignored.
+// maxChunkLine bounds one chunk-size line, as net/http does.
+const maxChunkLine = 4096
+
+// maxChunkOverhead bounds the bytes of chunk framing beyond 16 per chunk and twice
+// the chunk's data: net/http's guard against a sender that trickles framing.
+const maxChunkOverhead = 16 << 10
+
+// readChunked reads a chunked body within limit bytes of data. It is no looser than
+// net/http: chunk lines end in CRLF (RFC 9112 erratum 7633 refuses a bare LF there),
+// chunk extensions are ignored, and a trailer is refused, since dbos-credd never
+// sends one.
 func readChunked(h *headerReader, limit int64) ([]byte, error) {
 	var body []byte
+	var overhead int64
 	for {
-		line, err := h.line()
+		line, err := h.chunkLine()
 		if err != nil {
 			return nil, err
 		}
-		size, _, _ := bytes.Cut(line, []byte(";"))
-		n, err := strconv.ParseInt(string(bytes.Trim(size, " \t")), 16, 64)
-		if err != nil || n < 0 || len(size) == 0 || size[0] == '+' || size[0] == '-' {
-			return nil, fmt.Errorf("%w: bad chunk size", ErrMalformedResponse)
+		n, err := parseChunkSize(line)
+		if err != nil {
+			return nil, err
+		}
+
+		overhead += int64(len(line)) + 2 - 16 - 2*int64(min(n, uint64(limit)))
+		overhead = max(overhead, 0)
+		if overhead > maxChunkOverhead {
+			return nil, fmt.Errorf("%w: too much chunk framing", ErrMalformedResponse)
 		}
 		if n == 0 {
 			break
 		}
-		if n > limit-int64(len(body)) {
+		if n > uint64(limit-int64(len(body))) {
 			return nil, fmt.Errorf("%w: body exceeds %d bytes", ErrMalformedResponse, limit)
 		}
-		chunk, err := readLength(h.r, n, n)
+
+		chunk, err := readLength(h.r, int64(n), int64(n))
 		if err != nil {
 			return nil, err
 		}
 		body = append(body, chunk...)
-		if end, err := h.line(); err != nil || len(end) != 0 {
+		if end, err := h.chunkLine(); err != nil || len(end) != 0 {
 			return nil, fmt.Errorf("%w: chunk not followed by CRLF", ErrMalformedResponse)
 		}
 	}
-	for { // trailer
-		line, err := h.line()
-		if err != nil {
-			return nil, err
-		}
-		if len(line) == 0 {
-			return body, nil
+
+	if end, err := h.chunkLine(); err != nil || len(end) != 0 {
+		return nil, fmt.Errorf("%w: trailer after a chunked body", ErrMalformedResponse)
+	}
+	return body, nil
+}
+
+// parseChunkSize reads the hexadecimal size of a chunk line, after dropping
+// trailing blanks and any extension. Leading blanks and signs are refused.
+func parseChunkSize(line []byte) (uint64, error) {
+	size, _, _ := bytes.Cut(bytes.TrimRight(line, " \t"), []byte(";"))
+	if len(size) == 0 || len(size) > 16 {
+		return 0, fmt.Errorf("%w: bad chunk size", ErrMalformedResponse)
+	}
+	for _, c := range size {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return 0, fmt.Errorf("%w: bad chunk size", ErrMalformedResponse)
 		}
 	}
+	return strconv.ParseUint(string(size), 16, 64)
 }
 
 // ErrorFromBody turns an error answer into *Error: the code and message of its
