@@ -26,11 +26,13 @@ type fakeServices struct {
 	org      string
 	apiURL   string
 	access   map[string]string // account -> access token
+	calls    int               // Token calls
 }
 
 func (f *fakeServices) Token(_ context.Context, account string, _ time.Duration) (plugin.TokenInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.calls++
 	if f.tokenErr != nil {
 		return plugin.TokenInfo{}, f.tokenErr
 	}
@@ -201,8 +203,15 @@ func TestTokenServiceAndOutput(t *testing.T) {
 	if got := e.stdout.String(); got != want {
 		t.Fatalf("output %q, want %q", got, want)
 	}
-	if err := e.run(t, "echo", "setorg", "newco"); err != nil || e.svc.org != "newco" {
-		t.Fatalf("setorg: err %v, org %q", err, e.svc.org)
+	if e.svc.calls != 2 {
+		t.Errorf("host answered %d token calls of 3, want 2: the second could reuse the "+
+			"first answer, the third could not", e.svc.calls)
+	}
+
+	e.stdout.b.Reset()
+	err := e.run(t, "--account", "alice", "echo", "setorg", "newco")
+	if err != nil || e.svc.org != "newco" || e.stdout.String() != "org=newco\n" {
+		t.Fatalf("setorg: err %v, org %q, plugin saw %q", err, e.svc.org, e.stdout.String())
 	}
 }
 

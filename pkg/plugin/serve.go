@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -80,26 +81,39 @@ type TokenInfo struct {
 type HostClient struct {
 	rpc pluginpb.HostServicesClient
 	ctx context.Context // the run's context, for the writers
+
+	// last is the host's last token answer, handed out again while it stays valid
+	// for what a caller asks: a command that reads the account's facts and then makes
+	// an API call needs one round trip through the host and dbos-credd, not two.
+	mu   sync.Mutex
+	last TokenInfo
 }
 
 // Token asks the host for an access token of account that stays valid for minTTL.
 func (h *HostClient) Token(
 	ctx context.Context, account string, minTTL time.Duration,
 ) (TokenInfo, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.last.Account == account && time.Until(h.last.ExpiresAt) >= minTTL {
+		return h.last, nil
+	}
+
 	resp, err := h.rpc.Token(ctx, &pluginpb.TokenRequest{
 		Account: account, MinTtlMs: minTTL.Milliseconds(),
 	})
 	if err != nil {
 		return TokenInfo{}, fmt.Errorf("get token from host: %w", err)
 	}
-	return TokenInfo{
+	h.last = TokenInfo{
 		Account:      resp.GetAccount(),
 		AccessToken:  secret.New(resp.GetAccessToken()),
 		ExpiresAt:    time.UnixMilli(resp.GetExpiresAtUnixMs()),
 		User:         resp.GetUser(),
 		Organization: resp.GetOrganization(),
 		APIURL:       resp.GetApiUrl(),
-	}, nil
+	}
+	return h.last, nil
 }
 
 // SetOrganization tells the host that account now belongs to org, so that the next
@@ -111,6 +125,10 @@ func (h *HostClient) SetOrganization(ctx context.Context, account, org string) e
 	if err != nil {
 		return fmt.Errorf("set organization on host: %w", err)
 	}
+
+	h.mu.Lock()
+	h.last = TokenInfo{} // its organization is stale now
+	h.mu.Unlock()
 	return nil
 }
 

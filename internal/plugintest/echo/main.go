@@ -73,8 +73,24 @@ func (echo) Run(ctx context.Context, inv plugin.Invocation, host *plugin.HostCli
 		}
 		fmt.Fprintf(out, "user=%s org=%s api=%s account=%s valid=%t\n", t.User,
 			t.Organization, t.APIURL, t.Account, time.Until(t.ExpiresAt) > 0)
+		// The first answer serves another minute; two hours only the host can give.
+		for _, ttl := range []time.Duration{time.Minute, 2 * time.Hour} {
+			if _, err := host.Token(ctx, inv.Account, ttl); err != nil {
+				return err
+			}
+		}
 	case "setorg":
-		return host.SetOrganization(ctx, inv.Account, inv.Args[0])
+		if _, err := host.Token(ctx, inv.Account, time.Minute); err != nil {
+			return err
+		}
+		if err := host.SetOrganization(ctx, inv.Account, inv.Args[0]); err != nil {
+			return err
+		}
+		t, err := host.Token(ctx, inv.Account, time.Minute)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "org=%s\n", t.Organization)
 	case "fail":
 		code, _ := strconv.Atoi(inv.Args[0])
 		fmt.Fprintln(host.Stderr(), "about to fail")
