@@ -4,22 +4,21 @@ import (
 	"os"
 	"os/exec"
 	"syscall"
+
+	"github.com/dbos-go/dbos-cloud/pkg/plugin/manifest"
 )
 
-// fileID is what changes when a file is written to or replaced: its inode and change
-// time (which, unlike the modification time, no one but root can set back).
-type fileID struct {
-	dev, ino uint64
-	size     int64
-	ctime    syscall.Timespec
-}
-
-func idOf(fi os.FileInfo) fileID {
-	st, ok := fi.Sys().(*syscall.Stat_t)
+// stampOf returns what identifies this version of the file: its inode, size, and
+// modification and change times. exact is true: Linux gives change times.
+func stampOf(fi os.FileInfo) (st manifest.Stamp, exact bool) {
+	sys, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
-		return fileID{size: fi.Size()}
+		return manifest.Stamp{Size: fi.Size(), Mtime: fi.ModTime().UnixNano()}, false
 	}
-	return fileID{dev: st.Dev, ino: st.Ino, size: st.Size, ctime: st.Ctim}
+	return manifest.Stamp{
+		Dev: sys.Dev, Ino: sys.Ino, Size: sys.Size,
+		Mtime: sys.Mtim.Nano(), Ctime: sys.Ctim.Nano(),
+	}, true
 }
 
 // prepare makes cmd execute the open, checked file: it becomes the child's fd 3, and

@@ -5,18 +5,18 @@ package plugin
 import (
 	"os"
 	"os/exec"
-	"time"
+
+	"github.com/dbos-go/dbos-cloud/pkg/plugin/manifest"
 )
 
-// fileID is what changes when a file is written to or replaced. Without Linux's
-// /proc/self/fd the process is started by path: replacing the file between the check
-// and the start is caught only if size or modification time differ.
-type fileID struct {
-	size  int64
-	mtime time.Time
+// stampOf returns the file's size and modification time. exact is false: without
+// a change time that no one can set back, a stamp proves nothing, so every launch
+// hashes the binary. Without Linux's /proc/self/fd the process is also started by
+// path: replacing the file between the check and the start is caught only if size or
+// modification time differ.
+func stampOf(fi os.FileInfo) (st manifest.Stamp, exact bool) {
+	return manifest.Stamp{Size: fi.Size(), Mtime: fi.ModTime().UnixNano()}, false
 }
-
-func idOf(fi os.FileInfo) fileID { return fileID{size: fi.Size(), mtime: fi.ModTime()} }
 
 // prepare leaves cmd starting the binary by path.
 func (b *binFile) prepare(*exec.Cmd) {}

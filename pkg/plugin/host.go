@@ -40,6 +40,8 @@ type Host struct {
 
 	mu sync.Mutex
 	m  *manifest.Manifest // as of the last Commands call
+
+	now func() time.Time // nil: time.Now; tests move it to settle stamps
 }
 
 // DefaultDirs returns where plugins are looked for; see manifest.DefaultDirs.
@@ -109,7 +111,7 @@ func (h *Host) describeBinary(ctx context.Context, b manifest.Binary) (*manifest
 	if err != nil {
 		return nil, &Error{Plugin: b.Name, Err: fmt.Errorf("%w: %w", ErrMissing, err)}
 	}
-	s, err := h.start(ctx, b.Name, b.Path, sum)
+	s, err := h.start(ctx, b.Name, b.Path, sum, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +121,9 @@ func (h *Host) describeBinary(ctx context.Context, b manifest.Binary) (*manifest
 	if err != nil {
 		return nil, err
 	}
-	return manifest.NewEntry(b, sum, d), nil
+	e := manifest.NewEntry(b, sum, d)
+	e.Verified = s.verified
+	return e, nil
 }
 
 func (h *Host) dirs() []string {

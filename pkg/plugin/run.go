@@ -86,10 +86,14 @@ func (h *Host) open(ctx context.Context, plugin string, path []string) (*session
 	if !ok {
 		return nil, &Error{Plugin: plugin, Err: fmt.Errorf("%w: %s", ErrMissing, e.Path)}
 	}
-	if e.Matches(b) {
-		return h.start(ctx, plugin, e.Path, e.Sum())
+	if !e.Matches(b) {
+		return h.redescribe(ctx, b, path)
 	}
-	return h.redescribe(ctx, b, path)
+	s, err := h.start(ctx, plugin, e.Path, e.Sum(), e.Verified)
+	if err == nil && s.verified != nil {
+		h.recordVerified(plugin, e, s.verified)
+	}
+	return s, err
 }
 
 func (h *Host) redescribe(ctx context.Context, b manifest.Binary, path []string) (*session, error) {
@@ -97,13 +101,15 @@ func (h *Host) redescribe(ctx context.Context, b manifest.Binary, path []string)
 	if err != nil {
 		return nil, &Error{Plugin: b.Name, Err: fmt.Errorf("%w: %w", ErrMissing, err)}
 	}
-	s, err := h.start(ctx, b.Name, b.Path, sum)
+	s, err := h.start(ctx, b.Name, b.Path, sum, nil)
 	if err != nil {
 		return nil, err
 	}
 	d, err := h.describe(ctx, s)
 	if err == nil {
-		h.update(b.Name, manifest.NewEntry(b, sum, d))
+		e := manifest.NewEntry(b, sum, d)
+		e.Verified = s.verified
+		h.update(b.Name, e)
 	}
 	if err == nil && manifest.Find(d.Commands, path) == nil {
 		err = &Error{Plugin: b.Name, Err: fmt.Errorf("%w: the new binary has no command %q",
@@ -114,6 +120,15 @@ func (h *Host) redescribe(ctx context.Context, b manifest.Binary, path []string)
 		return nil, err
 	}
 	return s, nil
+}
+
+// recordVerified saves the stamp of plugin's binary that a launch just hashed, so
+// that the next launches need not read it while it stays that version. A failed
+// save costs only a hash next time.
+func (h *Host) recordVerified(plugin string, e *manifest.Entry, st *manifest.Stamp) {
+	ne := *e
+	ne.Verified = st
+	h.update(plugin, &ne)
 }
 
 func (h *Host) update(name string, e *manifest.Entry) {

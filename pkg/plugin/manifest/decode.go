@@ -153,11 +153,7 @@ func entry(v any) (*Entry, error) {
 		case "path":
 			return str(v, &e.Path)
 		case "size":
-			n, ok, err := int64Of(v, 64)
-			if ok {
-				e.Size = n
-			}
-			return err
+			return signed(v, &e.Size)
 		case "mtime":
 			var s string
 			if err := str(v, &s); err != nil || v == nil {
@@ -170,10 +166,62 @@ func entry(v any) (*Entry, error) {
 			d, err := description(v)
 			e.Description = d
 			return err
+		case "verified":
+			st, err := stamp(v)
+			e.Verified = st
+			return err
 		}
 		return nil
 	})
 	return e, err
+}
+
+func stamp(v any) (*Stamp, error) {
+	if v == nil {
+		return nil, nil
+	}
+	st := &Stamp{}
+	err := object(v, func(k string, v any) error {
+		switch k {
+		case "dev":
+			return unsigned(v, &st.Dev)
+		case "ino":
+			return unsigned(v, &st.Ino)
+		case "size":
+			return signed(v, &st.Size)
+		case "mtime_ns":
+			return signed(v, &st.Mtime)
+		case "ctime_ns":
+			return signed(v, &st.Ctime)
+		}
+		return nil
+	})
+	return st, err
+}
+
+func signed(v any, dst *int64) error {
+	n, ok, err := int64Of(v, 64)
+	if ok {
+		*dst = n
+	}
+	return err
+}
+
+// unsigned accepts what json.Unmarshal accepts for a uint64.
+func unsigned(v any, dst *uint64) error {
+	if v == nil {
+		return nil
+	}
+	num, ok := v.(json.Number)
+	if !ok {
+		return fmt.Errorf("%w: %T for a number", errType, v)
+	}
+	n, err := strconv.ParseUint(string(num), 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errType, err)
+	}
+	*dst = n
+	return nil
 }
 
 func description(v any) (*Description, error) {

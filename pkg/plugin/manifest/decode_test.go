@@ -11,7 +11,8 @@ import (
 // jsonKeys are every key the manifest's struct tags name.
 var jsonKeys = []string{"version", "plugins", "path", "size", "mtime", "sha256", "description",
 	"summary", "commands", "name", "aliases", "usage", "args_usage", "flags", "subcommands",
-	"min_args", "max_args", "type", "default", "required"}
+	"min_args", "max_args", "type", "default", "required", "verified", "dev", "ino",
+	"mtime_ns", "ctime_ns"}
 
 // plainKeys reports whether b's objects have no repeated key and no key that differs
 // from a tag only in letter case: there json.Unmarshal merges or folds, and decode
@@ -95,6 +96,10 @@ func FuzzDecodeMatchesJSON(f *testing.F) {
 	f.Add([]byte(`{"version":2,"plugins":{"x":{"mtime":"2024-01-02T03:04:05.5+01:00"}}} `))
 	f.Add([]byte(`{"Version":2,"version":2,"plugins":{"x":{"description":{"commands":[null,{}]}}}}`))
 	f.Add([]byte(`null`))
+	f.Add([]byte(`{"version":2,"plugins":{"x":{"verified":{"dev":18446744073709551615,` +
+		`"ino":-1,"size":1,"mtime_ns":-5,"ctime_ns":1e3}}}}`))
+	f.Add([]byte(`{"version":2,"plugins":{"x":{"verified":{"dev":2049,"ino":7,"size":1,` +
+		`"mtime_ns":1700000000000000000,"ctime_ns":1700000000000000001}}}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var want Manifest
 		jerr := json.Unmarshal(b, &want)

@@ -30,6 +30,21 @@ type Entry struct {
 	ModTime     time.Time    `json:"mtime"`
 	SHA256      string       `json:"sha256"` // hex
 	Description *Description `json:"description"`
+
+	// Verified stamps the file as it was when a launch last hashed it and found
+	// SHA256; nil until then, and where the system gives no change times.
+	Verified *Stamp `json:"verified,omitempty"`
+}
+
+// Stamp identifies one version of a file without reading it. Writing to the file or
+// replacing it changes the stamp: a write sets the change time to the current time,
+// which no one but root can set back, and a replacement is a new inode.
+type Stamp struct {
+	Dev   uint64 `json:"dev"`
+	Ino   uint64 `json:"ino"`
+	Size  int64  `json:"size"`
+	Mtime int64  `json:"mtime_ns"`
+	Ctime int64  `json:"ctime_ns"`
 }
 
 // Binary is a plugin binary found on disk.

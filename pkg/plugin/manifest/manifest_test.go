@@ -64,13 +64,19 @@ func TestManifestRoundTripFreshAndCorruption(t *testing.T) {
 	b, _ := Stat("org", exe)
 	m := New()
 	m.Plugins["org"] = NewEntry(b, bytes.Repeat([]byte{7}, 32), validDesc())
+	stamp := Stamp{Dev: 1<<64 - 1, Ino: 42, Size: b.Size, Mtime: -1, Ctime: 1 << 62}
+	m.Plugins["org"].Verified = &stamp
 	if err := m.Save(path); err != nil {
 		t.Fatal(err)
 	}
 
 	got := Load(path)
-	if g := got.Plugins["org"]; g == nil || !g.Matches(b) || g.Description.Summary != "ok" {
+	g := got.Plugins["org"]
+	if g == nil || !g.Matches(b) || g.Description.Summary != "ok" {
 		t.Fatalf("loaded entry = %+v", g)
+	}
+	if g.Verified == nil || *g.Verified != stamp {
+		t.Errorf("stamp %+v came back as %+v", stamp, g.Verified)
 	}
 	if !got.Fresh([]Binary{b}) || got.Fresh(nil) || New().Fresh([]Binary{b}) {
 		t.Error("Fresh does not compare the binaries with the entries")
