@@ -36,8 +36,12 @@ func (f *fakeServices) Token(_ context.Context, account string, _ time.Duration)
 	if f.tokenErr != nil {
 		return plugin.TokenInfo{}, f.tokenErr
 	}
+	name := account
+	if name == "" {
+		name = "default" // as the CLI resolves the default account
+	}
 	return plugin.TokenInfo{
-		Account: account, AccessToken: secret.New(f.access[account]),
+		Account: name, AccessToken: secret.New(f.access[account]),
 		ExpiresAt: time.Now().Add(time.Hour), User: "u-" + account,
 		Organization: f.org, APIURL: f.apiURL,
 	}, nil
@@ -207,11 +211,28 @@ func TestTokenServiceAndOutput(t *testing.T) {
 		t.Errorf("host answered %d token calls of 3, want 2: the second could reuse the "+
 			"first answer, the third could not", e.svc.calls)
 	}
+	if err := e.run(t, "echo", "token"); err != nil || e.svc.calls != 4 {
+		t.Errorf("default account: err %v, host answered %d token calls of 3, want 2",
+			err, e.svc.calls-2)
+	}
 
 	e.stdout.b.Reset()
 	err := e.run(t, "--account", "alice", "echo", "setorg", "newco")
 	if err != nil || e.svc.org != "newco" || e.stdout.String() != "org=newco\n" {
 		t.Fatalf("setorg: err %v, org %q, plugin saw %q", err, e.svc.org, e.stdout.String())
+	}
+}
+
+// The host asks for the account's token while the plugin starts; a plugin that never
+// asks never sees that request, nor its failure.
+func TestEarlyTokenUnseenUnlessAsked(t *testing.T) {
+	e := newEnv(t, "echo")
+	e.svc.tokenErr = errors.New("dbos-credd is down")
+	if err := e.run(t, "echo", "say"); err != nil {
+		t.Fatalf("a run that needs no token failed: %v", err)
+	}
+	if e.svc.calls != 1 {
+		t.Errorf("host asked for %d tokens before the plugin ran, want 1", e.svc.calls)
 	}
 }
 

@@ -23,8 +23,13 @@ type hostServer struct {
 	account        string
 	stdout, stderr io.Writer
 
+	// svcMu serialises calls of services, which need not be safe for concurrent use
+	// (the CLI's is not), while gRPC serves each call on its own goroutine.
+	svcMu sync.Mutex
+
 	mu       sync.Mutex
-	firstErr error // the first error a service returned, shown if the run fails
+	early    *earlyToken // nil when none was asked for, or it is stale
+	firstErr error       // the first error a service returned, shown if the run fails
 	outMu    sync.Mutex
 }
 
@@ -58,10 +63,19 @@ func (s *hostServer) Token(
 	}
 	minTTL := time.Duration(max(req.GetMinTtlMs(), 0)) * time.Millisecond
 
-	ti, err := s.services.Token(ctx, req.GetAccount(), minTTL)
-	if err != nil {
-		s.record(err)
-		return nil, status.Error(codeOf(err), err.Error())
+	s.mu.Lock()
+	early := s.early
+	s.mu.Unlock()
+	ti, ok := early.get(ctx, minTTL)
+	if !ok {
+		s.svcMu.Lock()
+		var err error
+		ti, err = s.services.Token(ctx, req.GetAccount(), minTTL)
+		s.svcMu.Unlock()
+		if err != nil {
+			s.record(err)
+			return nil, status.Error(codeOf(err), err.Error())
+		}
 	}
 	return &pluginpb.TokenResponse{
 		AccessToken:     ti.AccessToken.Reveal(),
@@ -79,10 +93,17 @@ func (s *hostServer) SetOrganization(
 	if err := s.checkAccount(req.GetAccount()); err != nil {
 		return nil, err
 	}
-	if err := s.services.SetOrganization(ctx, req.GetAccount(), req.GetOrganization()); err != nil {
+	s.svcMu.Lock()
+	err := s.services.SetOrganization(ctx, req.GetAccount(), req.GetOrganization())
+	s.svcMu.Unlock()
+	if err != nil {
 		s.record(err)
 		return nil, status.Error(codeOf(err), err.Error())
 	}
+
+	s.mu.Lock()
+	s.early = nil // it names the old organization
+	s.mu.Unlock()
 	return &pluginpb.SetOrganizationResponse{}, nil
 }
 
@@ -104,6 +125,58 @@ func (s *hostServer) Output(
 		return nil, status.Error(codes.Unavailable, fmt.Sprintf("write output: %v", err))
 	}
 	return &pluginpb.OutputResponse{}, nil
+}
+
+// earlyTTL is how long a token asked for before the plugin runs must stay valid; the
+// daemon's cached tokens have hours left, and a plugin that wants more asks anew.
+const earlyTTL = time.Minute
+
+// earlyToken is the selected account's token, asked for while the plugin starts:
+// nearly every plugin command begins by asking for it, and the plugin takes longer
+// to start than dbos-credd takes to answer. It only ever saves that round trip: a
+// failure, or a token too short-lived for a request, is answered by asking again,
+// so a plugin sees what it would have seen without it.
+type earlyToken struct {
+	done chan struct{}
+	ti   TokenInfo
+	err  error
+}
+
+// fetchEarly asks for the selected account's token in the background; stop must
+// follow.
+func (s *hostServer) fetchEarly(ctx context.Context) *earlyToken {
+	t := &earlyToken{done: make(chan struct{})}
+	s.early = t
+	s.svcMu.Lock()
+	go func() {
+		defer close(t.done)
+		defer s.svcMu.Unlock()
+		t.ti, t.err = s.services.Token(ctx, s.account, earlyTTL)
+	}()
+	return t
+}
+
+// stop cancels the request through cancel, if it is still out, and waits for it to
+// end: it must not outlive the run.
+func (t *earlyToken) stop(cancel context.CancelFunc) {
+	cancel()
+	<-t.done
+}
+
+// get waits for the early answer and returns it if it serves a request for minTTL.
+func (t *earlyToken) get(ctx context.Context, minTTL time.Duration) (TokenInfo, bool) {
+	if t == nil {
+		return TokenInfo{}, false
+	}
+	select {
+	case <-t.done:
+	case <-ctx.Done():
+		return TokenInfo{}, false
+	}
+	if t.err != nil || time.Until(t.ti.ExpiresAt) < minTTL {
+		return TokenInfo{}, false
+	}
+	return t.ti, true
 }
 
 func codeOf(err error) codes.Code {

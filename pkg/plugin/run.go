@@ -17,24 +17,28 @@ func (h *Host) run(c *cli.Context, plugin string, path []string, leaf *manifest.
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	globals := &pluginpb.Globals{Account: c.String("account"), Json: jsonWanted(c)}
+	srv := &hostServer{
+		services: h.Services,
+		account:  globals.Account,
+		stdout:   pick(h.Stdout, c.App.Writer),
+		stderr:   pick(h.Stderr, c.App.ErrWriter),
+	}
+	ctx, cancelEarly := context.WithCancel(ctx)
+	early := srv.fetchEarly(ctx)
+	defer early.stop(cancelEarly)
+
 	s, err := h.open(ctx, plugin, path)
 	if err != nil {
 		return err
 	}
 	defer s.close()
 
-	globals := &pluginpb.Globals{Account: c.String("account"), Json: jsonWanted(c)}
 	req := &pluginpb.RunRequest{
 		CommandPath: path,
 		Args:        c.Args().Slice(),
 		Flags:       manifest.FlagValues(c, leaf),
 		Globals:     globals,
-	}
-	srv := &hostServer{
-		services: h.Services,
-		account:  globals.Account,
-		stdout:   pick(h.Stdout, c.App.Writer),
-		stderr:   pick(h.Stderr, c.App.ErrWriter),
 	}
 
 	cctx, cancel := context.WithTimeout(ctx, h.callTimeout())

@@ -85,8 +85,9 @@ type HostClient struct {
 	// last is the host's last token answer, handed out again while it stays valid
 	// for what a caller asks: a command that reads the account's facts and then makes
 	// an API call needs one round trip through the host and dbos-credd, not two.
-	mu   sync.Mutex
-	last TokenInfo
+	mu      sync.Mutex
+	last    TokenInfo
+	lastFor string // the account asked for; "" (the default) resolves to a name
 }
 
 // Token asks the host for an access token of account that stays valid for minTTL.
@@ -95,7 +96,7 @@ func (h *HostClient) Token(
 ) (TokenInfo, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.last.Account == account && time.Until(h.last.ExpiresAt) >= minTTL {
+	if h.lastFor == account && time.Until(h.last.ExpiresAt) >= minTTL {
 		return h.last, nil
 	}
 
@@ -105,6 +106,7 @@ func (h *HostClient) Token(
 	if err != nil {
 		return TokenInfo{}, fmt.Errorf("get token from host: %w", err)
 	}
+	h.lastFor = account
 	h.last = TokenInfo{
 		Account:      resp.GetAccount(),
 		AccessToken:  secret.New(resp.GetAccessToken()),
