@@ -1,7 +1,7 @@
 // Package plugintest installs real plugin binaries for the tests of pkg/plugin and
-// plugins/org: the org plugin, a well-behaved echo plugin that records its launches,
-// and deliberately broken ones (crash, hang, badhandshake), each a small main package
-// under this directory.
+// plugins/org: the org plugin, a well-behaved echo plugin, and deliberately broken
+// ones (crash, hang, badhandshake), each a small main package under this directory.
+// The test plugins record their launches (see MarkerEnv).
 //
 // It builds through internal/testbin and copies each binary into the test's own
 // directory, so that a test may tamper with its copy.
@@ -13,12 +13,14 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/dbos-go/dbos-cloud/internal/plugintest/marker"
 	"github.com/dbos-go/dbos-cloud/internal/testbin"
 	"github.com/dbos-go/dbos-cloud/pkg/plugin"
 )
 
-// MarkerEnv names the file the echo plugin appends its pid to when it starts.
-const MarkerEnv = "DBOS_PLUGINTEST_MARKER"
+// MarkerEnv names the file the test plugins (not org) append their pid to when they
+// start.
+const MarkerEnv = marker.Env
 
 // Packages maps plugin names to the main packages that build them.
 var Packages = map[string]string{

@@ -13,18 +13,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dbos-go/dbos-cloud/internal/plugintest/marker"
 	"github.com/dbos-go/dbos-cloud/pkg/plugin"
 	pluginpb "github.com/dbos-go/dbos-cloud/pkg/plugin/proto"
 )
 
 func main() {
-	if path := os.Getenv("DBOS_PLUGINTEST_MARKER"); path != "" {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-		if err == nil {
-			fmt.Fprintf(f, "%d\n", os.Getpid())
-			_ = f.Close()
-		}
-	}
+	marker.Record()
 	plugin.Serve(echo{})
 }
 

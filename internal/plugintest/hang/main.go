@@ -1,10 +1,15 @@
 // Command hang is a broken dbos-cloud plugin for tests: it never completes the
-// handshake.
+// handshake. It records its launch as the echo plugin does.
 package main
 
-import "time"
+import (
+	"time"
+
+	"github.com/dbos-go/dbos-cloud/internal/plugintest/marker"
+)
 
 func main() {
+	marker.Record()
 	for {
 		time.Sleep(time.Hour)
 	}
