@@ -228,6 +228,55 @@ func TestHelpOnUsageError(t *testing.T) {
 	}
 }
 
+// TestHelpWithBrokenPlugin: a fresh manifest that records a plugin as failed (it
+// could not describe itself when it was last started) still answers help and
+// completion without the plugin host, with the working plugins' commands and a
+// warning naming the broken one. A word that no plugin provides still goes to the host.
+func TestHelpWithBrokenPlugin(t *testing.T) {
+	m := edgeManifest(t)
+	m.Plugins["crash"] = manifest.NewFailedEntry(
+		manifest.Binary{Name: "crash", Path: "/x/dbos-cloud-plugin-crash"},
+		"crashed: exited before the handshake")
+	wantWarn := `warning: some plugin commands are missing: plugin "crash": failed when ` +
+		`it was last started: crashed: exited before the handshake; fix or remove ` +
+		`/x/dbos-cloud-plugin-crash, then run "dbos-cloud plugin verify"` + "\n"
+	for _, tt := range []struct {
+		args, want string
+	}{
+		{"--help", "widget, widgets, w  Manage widgets"},
+		{"help", "widget, widgets, w  Manage widgets"},
+		{"widget --help", "Create a widget"},
+		{completionFlag, "widget\n"},
+	} {
+		t.Run(tt.args, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			deps := helpDeps(t, &out, m) // starting the host fails the test
+			deps.Stderr = &errOut
+			args := append([]string{"dbos-cloud"}, strings.Fields(tt.args)...)
+			if code := Run(context.Background(), args, deps); code != 0 {
+				t.Errorf("exit %d, stderr %q", code, errOut.String())
+			}
+			if !strings.Contains(out.String(), tt.want) || strings.Contains(out.String(), "crash") {
+				t.Errorf("output lacks %q or names the broken plugin:\n%s", tt.want, out.String())
+			}
+			if errOut.String() != wantWarn {
+				t.Errorf("stderr %q\nwant %q", errOut.String(), wantWarn)
+			}
+		})
+	}
+
+	var execs [][]string
+	deps := helpDeps(t, io.Discard, m)
+	deps.PluginExec = func(args []string) error {
+		execs = append(execs, args)
+		return ErrNoPluginHost
+	}
+	Run(context.Background(), []string{"dbos-cloud", "crash"}, deps)
+	if len(execs) != 1 {
+		t.Errorf("a word no plugin provides started the host %d times, want once", len(execs))
+	}
+}
+
 // TestHelpWordSkipsPlugins: `help BUILTIN` is answered without reading the manifest,
 // like `BUILTIN --help`; `help` alone and `help PLUGINCMD` read it.
 func TestHelpWordSkipsPlugins(t *testing.T) {

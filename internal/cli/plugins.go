@@ -53,6 +53,8 @@ func (e *env) addPlugins(ctx context.Context, app *cli.App, args []string) (code
 // manifestCommands builds the plugin commands from the manifest (Deps.PluginManifest)
 // when it describes exactly the installed plugins and has the command asked for (or
 // help is asked for). Each leaf runs by handing the command line to the plugin host.
+// A plugin that failed when it was last started has no commands and is only warned
+// about: the host would not start it again either, until its binary changes.
 func (e *env) manifestCommands(args []string, first string) ([]*cli.Command, bool) {
 	if e.deps.PluginManifest == nil {
 		return nil, false
@@ -73,7 +75,7 @@ func (e *env) manifestCommands(args []string, first string) ([]*cli.Command, boo
 		!slices.ContainsFunc(cmds, func(c *cli.Command) bool { return c.HasName(first) }) {
 		return nil, false // unknown here: the host answers, as it would for a typo
 	}
-	if err != nil {
+	if err := errors.Join(err, m.Failures()); err != nil {
 		e.warn("some plugin commands are missing: %v", err)
 	}
 	return cmds, true

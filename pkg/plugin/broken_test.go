@@ -2,13 +2,18 @@ package plugin_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dbos-go/dbos-cloud/internal/plugintest"
 	"github.com/dbos-go/dbos-cloud/pkg/plugin"
+	"github.com/dbos-go/dbos-cloud/pkg/plugin/manifest"
 )
 
 func TestBrokenPluginsAtDescribe(t *testing.T) {
@@ -160,5 +165,239 @@ func TestUpgradedBinaryRedescribed(t *testing.T) {
 	e.stdout.b.Reset()
 	if err := e.run(t, "plugin", "verify"); err != nil || !strings.Contains(e.stdout.String(), "ok") {
 		t.Fatalf("verify: %v %q", err, e.stdout.String())
+	}
+}
+
+// TestBrokenPluginRemembered: a plugin that fails to describe itself is recorded as
+// failed, so that later Commands calls (every `dbos-cloud --help`) start no process for
+// it, wait for no timeout, and still report it. Once its binary is replaced, it is
+// described again.
+func TestBrokenPluginRemembered(t *testing.T) {
+	tests := []struct {
+		name string
+		want error
+	}{
+		{"crash", plugin.ErrCrashed},
+		{"hang", plugin.ErrTimeout},
+		{"badhandshake", plugin.ErrHandshake},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, tt.name, "echo")
+			e.host.StartTimeout = time.Second
+			if _, err := e.host.Commands(context.Background()); !errors.Is(err, tt.want) {
+				t.Fatalf("first Commands error = %v, want %v", err, tt.want)
+			}
+			if n := e.launches(); n != 2 {
+				t.Fatalf("first Commands launched %d plugins, want 2", n)
+			}
+
+			for i := range 2 {
+				start := time.Now()
+				cmds, err := e.host.Commands(context.Background())
+				checkFailedBefore(t, err, tt.name)
+				if len(cmds) != 1 || cmds[0].Name != "echo" {
+					t.Errorf("call %d: the healthy plugin's commands are missing: %d commands",
+						i+2, len(cmds))
+				}
+				if n := e.launches(); n != 2 || time.Since(start) > e.host.StartTimeout/2 {
+					t.Fatalf("call %d started the broken plugin again: %d launches, %v",
+						i+2, n, time.Since(start))
+				}
+			}
+
+			// The lean dbos-cloud, which starts no host, can use the manifest as it is.
+			m, fresh := manifest.LoadFresh(e.host.Dirs, e.host.ManifestPath)
+			if err := m.Failures(); !fresh || !errors.Is(err, plugin.ErrFailedBefore) ||
+				!strings.Contains(err.Error(), `plugin "`+tt.name+`"`) {
+				t.Errorf("manifest fresh %v, failures %v", fresh, err)
+			}
+
+			// Replaced by a working binary (the echo plugin under the broken one's
+			// name): a new size and modification time, so it is described again.
+			path := filepath.Join(e.dir, plugin.BinaryPrefix+tt.name)
+			replace(t, filepath.Join(e.dir, plugin.BinaryPrefix+"echo"), path)
+			cmds, err := e.host.Commands(context.Background())
+			if err != nil || len(cmds) != 1 || cmds[0].Name != "echo" || e.launches() != 3 {
+				t.Fatalf("after the fix: %d commands, err %v, %d launches", len(cmds), err,
+					e.launches())
+			}
+			e.stdout.b.Reset()
+			if err := e.run(t, "echo", "say", "fixed"); err != nil ||
+				!strings.Contains(e.stdout.String(), `"fixed"`) {
+				t.Fatalf("run after the fix: %v, output %q", err, e.stdout.String())
+			}
+		})
+	}
+}
+
+// checkFailedBefore checks the error of a Commands call that found plugin recorded as
+// failed: reported once, as one line, with ErrFailedBefore and what to do.
+func checkFailedBefore(t *testing.T, err error, name string) {
+	t.Helper()
+	var pe *plugin.Error
+	if !errors.As(err, &pe) || pe.Plugin != name || !errors.Is(err, plugin.ErrFailedBefore) {
+		t.Fatalf("Commands error = %v, want %v from plugin %q", err, plugin.ErrFailedBefore,
+			name)
+	}
+	msg := err.Error()
+	if strings.Count(msg, `plugin "`+name+`"`) != 1 || strings.Contains(msg, "\n") ||
+		strings.ContainsRune(msg, 0x1b) || !strings.Contains(msg, "plugin verify") ||
+		pe.ExitCode() != plugin.ExitPluginFailure {
+		t.Errorf("error %q: want one printable line naming %q once, plugin verify, exit 9",
+			msg, name)
+	}
+}
+
+// replace moves the file from over to, with a modification time it never had, as an
+// upgrade would.
+func replace(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.Rename(from, to); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(to, later, later); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBrokenPluginListAndVerify: `plugin list` shows a plugin that failed, and
+// `plugin verify` starts it again rather than calling it ok.
+func TestBrokenPluginListAndVerify(t *testing.T) {
+	e := newEnv(t, "crash", "echo")
+	app, err := e.app(t)
+	if !errors.Is(err, plugin.ErrCrashed) {
+		t.Fatalf("Commands error = %v, want %v", err, plugin.ErrCrashed)
+	}
+
+	if err := app.Run([]string{"dbos-cloud", "plugin", "list"}); err != nil {
+		t.Fatal(err)
+	}
+	out := e.stdout.String()
+	if !regexp.MustCompile(`(?m)^crash +FAILED: crashed: exited before the handshake +- +/`).
+		MatchString(out) || !regexp.MustCompile(`(?m)^echo +echo +[0-9a-f]{12} `).
+		MatchString(out) {
+		t.Errorf("plugin list:\n%s", out)
+	}
+	if !strings.Contains(e.stderr.String(), "failed when it was last started") {
+		t.Errorf("plugin list did not warn: %q", e.stderr.String())
+	}
+
+	e.stdout.b.Reset()
+	if err := app.Run([]string{"dbos-cloud", "plugin", "list", "--json"}); err != nil {
+		t.Fatal(err)
+	}
+	var listed []struct {
+		Name, Failed string
+		Commands     []string
+	}
+	if err := json.Unmarshal([]byte(e.stdout.String()), &listed); err != nil ||
+		len(listed) != 2 || listed[0].Failed != "crashed: exited before the handshake" ||
+		listed[0].Commands == nil || listed[1].Failed != "" {
+		t.Errorf("plugin list --json: %v\n%s", err, e.stdout.String())
+	}
+	if strings.Count(e.stdout.String(), `"failed"`) != 1 {
+		t.Errorf("plugin list --json names failed for a healthy plugin:\n%s",
+			e.stdout.String())
+	}
+
+	before := e.launches()
+	e.stdout.b.Reset()
+	err = app.Run([]string{"dbos-cloud", "plugin", "verify"})
+	out = e.stdout.String()
+	if exitCode(err) != plugin.ExitPluginFailure ||
+		!strings.Contains(out, "crash\tFAILED: plugin \"crash\": crashed") ||
+		!strings.Contains(out, "echo\tok\t") || e.launches() != before+1 {
+		t.Fatalf("verify: err %v, %d launches, output %q", err, e.launches()-before, out)
+	}
+
+	// Still recorded as failed: help starts nothing.
+	_, err = e.host.Commands(context.Background())
+	checkFailedBefore(t, err, "crash")
+	if e.launches() != before+1 {
+		t.Errorf("Commands after verify started a plugin")
+	}
+
+	// Fixed, verify describes it.
+	replace(t, filepath.Join(e.dir, plugin.BinaryPrefix+"echo"),
+		filepath.Join(e.dir, plugin.BinaryPrefix+"crash"))
+	e.stdout.b.Reset()
+	if err := app.Run([]string{"dbos-cloud", "plugin", "verify"}); err != nil ||
+		e.stdout.String() != "crash\tfailed before, described\t"+
+			filepath.Join(e.dir, plugin.BinaryPrefix+"crash")+"\n" {
+		t.Fatalf("verify after the fix: %v, output %q", err, e.stdout.String())
+	}
+}
+
+// TestVerifyRetriesFailedPlugin: a plugin recorded as failed whose binary did not
+// change is started again by verify, and ok once it describes itself.
+func TestVerifyRetriesFailedPlugin(t *testing.T) {
+	e := newEnv(t, "echo")
+	b, _ := manifest.Stat("echo", filepath.Join(e.dir, plugin.BinaryPrefix+"echo"))
+	m := manifest.New()
+	m.Plugins["echo"] = manifest.NewFailedEntry(b, "timed out: did not start within 1s")
+	if err := m.Save(e.host.ManifestPath); err != nil {
+		t.Fatal(err)
+	}
+
+	app, err := e.app(t)
+	checkFailedBefore(t, err, "echo")
+	if err := app.Run([]string{"dbos-cloud", "plugin", "verify"}); err != nil ||
+		!strings.Contains(e.stdout.String(), "echo\tfailed before, described\t") ||
+		e.launches() != 1 {
+		t.Fatalf("verify: %v, %d launches, output %q", err, e.launches(), e.stdout.String())
+	}
+	if err := e.run(t, "echo", "say"); err != nil {
+		t.Fatalf("run after verify: %v", err)
+	}
+}
+
+// TestRunRefusesFailedPlugin: a command built before its plugin was recorded as failed
+// (by another dbos-cloud process) is refused without starting the plugin.
+func TestRunRefusesFailedPlugin(t *testing.T) {
+	e := newEnv(t, "echo")
+	app, err := e.app(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := manifest.Stat("echo", filepath.Join(e.dir, plugin.BinaryPrefix+"echo"))
+	m := manifest.New()
+	m.Plugins["echo"] = manifest.NewFailedEntry(b, "crashed: exited before the handshake")
+	if err := m.Save(e.host.ManifestPath); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.host.Commands(context.Background()); err == nil {
+		t.Fatal("Commands did not report the failed plugin")
+	}
+
+	err = app.Run([]string{"dbos-cloud", "echo", "say"})
+	if !errors.Is(err, plugin.ErrFailedBefore) || exitCode(err) != plugin.ExitPluginFailure ||
+		e.launches() != 1 {
+		t.Fatalf("run: err %v (exit %d), %d launches", err, exitCode(err), e.launches())
+	}
+}
+
+// TestUpgradeToBrokenBinaryRemembered: an upgrade found at run time that fails to
+// describe itself is recorded as failed like one found by Commands.
+func TestUpgradeToBrokenBinaryRemembered(t *testing.T) {
+	e := newEnv(t, "echo")
+	app, err := e.app(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crash := plugintest.Install(t, t.TempDir(), "crash")
+	replace(t, crash, filepath.Join(e.dir, plugin.BinaryPrefix+"echo"))
+
+	if err := app.Run([]string{"dbos-cloud", "echo", "say"}); !errors.Is(err, plugin.ErrCrashed) {
+		t.Fatalf("run of the upgrade: err %v, want %v", err, plugin.ErrCrashed)
+	}
+	if n := e.launches(); n != 2 {
+		t.Fatalf("launches = %d, want 2 (describe, re-describe)", n)
+	}
+	_, err = e.host.Commands(context.Background())
+	checkFailedBefore(t, err, "echo")
+	if n := e.launches(); n != 2 {
+		t.Errorf("Commands after the failed upgrade started it again: %d launches", n)
 	}
 }

@@ -5,7 +5,8 @@
 // hashicorp/go-plugin over gRPC (definitions in proto/). It describes its command tree
 // once; the host caches that description in a manifest together with the binary's
 // SHA-256 and builds urfave/cli commands from it, so help and completion start no
-// process. When one of those commands runs, the host starts the plugin (checking the
+// process. A plugin that fails to describe itself is cached as failed, for the same
+// reason: it is started again only when its binary changes or `plugin verify` asks. When one of those commands runs, the host starts the plugin (checking the
 // checksum first), lends it HostServices through go-plugin's broker (short-lived access
 // tokens and account facts, the organization update, and output), and calls Run.
 //

@@ -3,7 +3,6 @@ package plugin
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/dbos-go/dbos-cloud/pkg/plugin/manifest"
 )
@@ -15,6 +14,11 @@ var (
 	ErrCrashed          = errors.New("crashed")
 	ErrHandshake        = errors.New("failed the handshake")
 	ErrMissing          = errors.New("binary not found")
+
+	// ErrFailedBefore is a plugin that failed when it was last started and has not
+	// changed since: it is not started again until its binary changes or
+	// `plugin verify` retries it.
+	ErrFailedBefore = manifest.ErrFailedBefore
 )
 
 // Error is a plugin that could not be run. It prints as one line naming the plugin
@@ -34,19 +38,3 @@ func (e *Error) ExitCode() int { return ExitPluginFailure }
 // UsageError is a command line that does not fit a plugin command's description. It
 // carries ExitUsage.
 type UsageError = manifest.UsageError
-
-// oneLine makes text from a plugin or from go-plugin safe to print as one line of an
-// error: first line only, no control characters, bounded length.
-func oneLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return -1
-		}
-		return r
-	}, s)
-	if len(s) > manifest.MaxLineLen {
-		s = s[:manifest.MaxLineLen] + "..."
-	}
-	return s
-}

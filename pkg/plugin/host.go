@@ -53,7 +53,9 @@ func DefaultManifestPath() string { return manifest.DefaultPath() }
 // Commands returns the commands of every plugin found. Descriptions come from the
 // manifest; only a plugin whose binary is new or changed size or modification time
 // is started (and its new description saved). Plugins that fail are left out, and
-// their errors returned joined alongside the commands of the others.
+// their errors returned joined alongside the commands of the others. A plugin that
+// failed is remembered as failed, and not started again until its binary changes or
+// `plugin verify` retries it: each call reports it once, with ErrFailedBefore.
 func (h *Host) Commands(ctx context.Context) ([]*cli.Command, error) {
 	m, errs := h.refresh(ctx)
 	cmds, err := m.Commands(h.run, h.OnUsageError)
@@ -63,7 +65,8 @@ func (h *Host) Commands(ctx context.Context) ([]*cli.Command, error) {
 	return cmds, errors.Join(errs...)
 }
 
-// refresh brings the manifest up to date with the binaries on disk.
+// refresh brings the manifest up to date with the binaries on disk. It returns one
+// error for each plugin that failed, now or (unchanged since) before.
 func (h *Host) refresh(ctx context.Context) (*manifest.Manifest, []error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -74,14 +77,19 @@ func (h *Host) refresh(ctx context.Context) (*manifest.Manifest, []error) {
 	changed := false
 	for _, b := range manifest.Discover(h.dirs()) {
 		e := m.Plugins[b.Name]
-		if e == nil || !e.Matches(b) {
+		switch {
+		case e == nil || !e.Matches(b):
 			ne, err := h.describeBinary(ctx, b)
 			changed = true
 			if err != nil {
 				errs = append(errs, err)
+			}
+			if ne == nil {
 				continue
 			}
 			e = ne
+		case e.Broken():
+			errs = append(errs, &Error{Plugin: b.Name, Err: e.Failure()})
 		}
 		keep[b.Name] = e
 	}
@@ -105,25 +113,53 @@ func (h *Host) saveLocked(m *manifest.Manifest) {
 }
 
 // describeBinary hashes a binary, starts it with that checksum and asks for its
-// description.
+// description. When that fails, it returns the error and a failed entry for the
+// manifest (see failedEntry).
 func (h *Host) describeBinary(ctx context.Context, b manifest.Binary) (*manifest.Entry, error) {
+	s, e, err := h.launchDescribed(ctx, b)
+	if err != nil {
+		return failedEntry(ctx, b, err), err
+	}
+	s.close()
+	return e, nil
+}
+
+// launchDescribed hashes a binary, starts it with that checksum and asks for its
+// description, leaving the plugin running for the caller to use and close.
+func (h *Host) launchDescribed(
+	ctx context.Context, b manifest.Binary,
+) (*session, *manifest.Entry, error) {
 	sum, err := hashFile(b.Path)
 	if err != nil {
-		return nil, &Error{Plugin: b.Name, Err: fmt.Errorf("%w: %w", ErrMissing, err)}
+		return nil, nil, &Error{Plugin: b.Name, Err: fmt.Errorf("%w: %w", ErrMissing, err)}
 	}
 	s, err := h.start(ctx, b.Name, b.Path, sum, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer s.close()
 
 	d, err := h.describe(ctx, s)
 	if err != nil {
-		return nil, err
+		s.close()
+		return nil, nil, err
 	}
 	e := manifest.NewEntry(b, sum, d)
 	e.Verified = s.verified
-	return e, nil
+	return s, e, nil
+}
+
+// failedEntry records that b could not be described, with err's text short of the
+// plugin's name, so that help does not start a broken plugin again at every run. It
+// returns nil when ctx ended (Ctrl-C), which says nothing about the plugin.
+func failedEntry(ctx context.Context, b manifest.Binary, err error) *manifest.Entry {
+	if ctx.Err() != nil {
+		return nil
+	}
+	var pe *Error
+	if errors.As(err, &pe) && pe.Err != nil {
+		err = pe.Err
+	}
+	return manifest.NewFailedEntry(b, err.Error())
 }
 
 func (h *Host) dirs() []string {

@@ -94,7 +94,8 @@ func (h *Host) start(
 	raw, err := rpc.Dispense(pluginKey)
 	if err != nil {
 		s.close()
-		return nil, &Error{Plugin: name, Err: fmt.Errorf("%w: %s", ErrHandshake, oneLine(err.Error()))}
+		return nil, &Error{Plugin: name, Err: fmt.Errorf("%w: %s", ErrHandshake,
+			manifest.OneLine(err.Error()))}
 	}
 	s.cc = raw.(*commandsClient)
 	if s.runner != nil && s.runner.bin != nil {
@@ -149,7 +150,7 @@ func (h *Host) startErr(ctx context.Context, err error) error {
 		strings.Contains(msg, "Failed to read any lines from plugin's stdout"):
 		return fmt.Errorf("%w: exited before the handshake", ErrCrashed)
 	}
-	return fmt.Errorf("%w: %s", ErrHandshake, oneLine(msg))
+	return fmt.Errorf("%w: %s", ErrHandshake, manifest.OneLine(msg))
 }
 
 // callErr classifies an RPC failure: the CLI was interrupted, the call timed out, or
@@ -165,7 +166,7 @@ func (h *Host) callErr(ctx context.Context, s *session, what string, err error) 
 		return &Error{Plugin: s.name, Err: fmt.Errorf("%w during %s", ErrCrashed, what)}
 	}
 	return &Error{Plugin: s.name, Err: fmt.Errorf("%w: %s: %s", ErrCrashed, what,
-		oneLine(err.Error()))}
+		manifest.OneLine(err.Error()))}
 }
 
 // describe asks a started plugin for its description and validates it.

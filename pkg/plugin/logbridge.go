@@ -6,6 +6,8 @@ import (
 	"log/slog"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/dbos-go/dbos-cloud/pkg/plugin/manifest"
 )
 
 // hclogger returns the logger go-plugin uses for one plugin. go-plugin re-logs the
@@ -28,7 +30,7 @@ type slogWriter struct{ log *slog.Logger }
 
 func (w *slogWriter) Write(p []byte) (int, error) {
 	for _, line := range bytes.Split(bytes.TrimRight(p, "\n"), []byte("\n")) {
-		w.log.Debug("plugin log", "line", oneLine(string(line)))
+		w.log.Debug("plugin log", "line", manifest.OneLine(string(line)))
 	}
 	return len(p), nil
 }

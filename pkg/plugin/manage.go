@@ -32,6 +32,7 @@ type listed struct {
 	SHA256   string   `json:"sha256"`
 	Summary  string   `json:"summary"`
 	Commands []string `json:"commands"`
+	Failed   string   `json:"failed,omitempty"` // why it could not be described
 }
 
 func (h *Host) list(c *cli.Context) error {
@@ -39,9 +40,13 @@ func (h *Host) list(c *cli.Context) error {
 	var out []listed
 	for _, name := range m.Names() {
 		e := m.Plugins[name]
-		l := listed{Name: name, Path: e.Path, SHA256: e.SHA256, Summary: e.Description.Summary}
-		for _, cmd := range e.Description.Commands {
-			l.Commands = append(l.Commands, cmd.Name)
+		l := listed{Name: name, Path: e.Path, SHA256: e.SHA256, Commands: []string{},
+			Failed: e.Failed}
+		if e.Description != nil {
+			l.Summary = e.Description.Summary
+			for _, cmd := range e.Description.Commands {
+				l.Commands = append(l.Commands, cmd.Name)
+			}
 		}
 		out = append(out, l)
 	}
@@ -58,8 +63,12 @@ func (h *Host) list(c *cli.Context) error {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tCOMMANDS\tSHA256\tPATH\tSUMMARY")
 		for _, l := range out {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.Name, strings.Join(l.Commands, ","),
-				l.SHA256[:12], l.Path, l.Summary)
+			cmds := strings.Join(l.Commands, ",")
+			if l.Failed != "" {
+				cmds = "FAILED: " + l.Failed
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.Name, cmds, shortSum(l.SHA256),
+				l.Path, l.Summary)
 		}
 		_ = tw.Flush()
 	}
@@ -67,9 +76,22 @@ func (h *Host) list(c *cli.Context) error {
 	return nil
 }
 
+// shortSum abbreviates a hex checksum for the table; a plugin that failed has none.
+func shortSum(sum string) string {
+	switch {
+	case sum == "":
+		return "-"
+	case len(sum) > 12:
+		return sum[:12]
+	}
+	return sum
+}
+
 // verify re-hashes every binary. A binary that changed size or mtime was upgraded and
 // is re-described; one whose content changed with neither is reported as tampered and
-// kept out of the manifest unless --accept says the user trusts it.
+// kept out of the manifest unless --accept says the user trusts it. A plugin that
+// failed when it was last started is started again, and fails verification if it
+// fails again.
 func (h *Host) verify(c *cli.Context) error {
 	ctx := ctxOf(c)
 	h.mu.Lock()
@@ -83,7 +105,7 @@ func (h *Host) verify(c *cli.Context) error {
 		e, status, err := h.verifyOne(ctx, m.Plugins[b.Name], b, c.Bool("accept"))
 		if err != nil {
 			failed++
-			status = "FAILED: " + oneLine(err.Error())
+			status = "FAILED: " + manifest.OneLine(err.Error())
 		}
 		if e != nil {
 			keep[b.Name] = e
@@ -101,7 +123,8 @@ func (h *Host) verify(c *cli.Context) error {
 	return nil
 }
 
-// verifyOne returns the entry to keep for b (nil for none) and a status word.
+// verifyOne returns the entry to keep for b (nil for none) and a status word. A
+// plugin that failed before is started again: never "ok" without that.
 func (h *Host) verifyOne(
 	ctx context.Context, old *manifest.Entry, b manifest.Binary, accept bool,
 ) (*manifest.Entry, string, error) {
@@ -109,24 +132,26 @@ func (h *Host) verifyOne(
 	if err != nil {
 		return nil, "", err
 	}
-	same := old != nil && old.SHA256 == hex.EncodeToString(sum)
+	described := old != nil && !old.Broken()
 	switch {
-	case same:
+	case described && old.SHA256 == hex.EncodeToString(sum):
 		e := *old
 		e.Path, e.Size, e.ModTime = b.Path, b.Size, b.ModTime
 		return &e, "ok", nil
-	case old != nil && old.Matches(b) && !accept:
+	case described && old.Matches(b) && !accept:
 		return nil, "", &Error{Plugin: b.Name, Err: fmt.Errorf("%w: content of %s changed "+
 			"but not its size or modification time; reinstall it or run "+
 			"\"dbos-cloud plugin verify --accept\"", ErrChecksumMismatch, b.Path)}
 	}
 
 	e, err := h.describeBinary(ctx, b)
-	if err != nil {
-		return nil, "", err
-	}
-	if old == nil {
+	switch {
+	case err != nil:
+		return e, "", err // e records the failure, unless interrupted
+	case old == nil:
 		return e, "new, described", nil
+	case !described:
+		return e, "failed before, described", nil
 	}
 	return e, "changed, re-described", nil
 }

@@ -65,7 +65,7 @@ func (h *Host) result(plugin string, resp *pluginpb.RunResponse, srv *hostServer
 		return &Error{Plugin: plugin, Err: fmt.Errorf("%w: reported exit code %d",
 			ErrCrashed, code)}
 	}
-	msg := oneLine(resp.GetMessage())
+	msg := manifest.OneLine(resp.GetMessage())
 	if msg == "" {
 		return cli.Exit("", int(code))
 	}
@@ -74,7 +74,8 @@ func (h *Host) result(plugin string, resp *pluginpb.RunResponse, srv *hostServer
 
 // open starts the plugin for a run. If the binary changed size or modification time
 // since it was described (an upgrade), it is hashed and re-described first, in the
-// same process; a binary whose content changed without either is refused.
+// same process; a binary whose content changed without either is refused, and one that
+// failed when it was last started is not started again.
 func (h *Host) open(ctx context.Context, plugin string, path []string) (*session, error) {
 	h.mu.Lock()
 	var e *manifest.Entry
@@ -93,6 +94,9 @@ func (h *Host) open(ctx context.Context, plugin string, path []string) (*session
 	if !e.Matches(b) {
 		return h.redescribe(ctx, b, path)
 	}
+	if e.Broken() {
+		return nil, &Error{Plugin: plugin, Err: e.Failure()}
+	}
 	s, err := h.start(ctx, plugin, e.Path, e.Sum(), e.Verified)
 	if err == nil && s.verified != nil {
 		h.recordVerified(plugin, e, s.verified)
@@ -100,28 +104,22 @@ func (h *Host) open(ctx context.Context, plugin string, path []string) (*session
 	return s, err
 }
 
+// redescribe describes an upgraded binary and keeps it running for path. Its new
+// entry is saved, a failed one too (see failedEntry).
 func (h *Host) redescribe(ctx context.Context, b manifest.Binary, path []string) (*session, error) {
-	sum, err := hashFile(b.Path)
+	s, e, err := h.launchDescribed(ctx, b)
 	if err != nil {
-		return nil, &Error{Plugin: b.Name, Err: fmt.Errorf("%w: %w", ErrMissing, err)}
-	}
-	s, err := h.start(ctx, b.Name, b.Path, sum, nil)
-	if err != nil {
+		if fe := failedEntry(ctx, b, err); fe != nil {
+			h.update(b.Name, fe)
+		}
 		return nil, err
 	}
-	d, err := h.describe(ctx, s)
-	if err == nil {
-		e := manifest.NewEntry(b, sum, d)
-		e.Verified = s.verified
-		h.update(b.Name, e)
-	}
-	if err == nil && manifest.Find(d.Commands, path) == nil {
-		err = &Error{Plugin: b.Name, Err: fmt.Errorf("%w: the new binary has no command %q",
-			ErrHandshake, path)}
-	}
-	if err != nil {
+	h.update(b.Name, e)
+
+	if manifest.Find(e.Description.Commands, path) == nil {
 		s.close()
-		return nil, err
+		return nil, &Error{Plugin: b.Name, Err: fmt.Errorf("%w: the new binary has no command %q",
+			ErrHandshake, path)}
 	}
 	return s, nil
 }

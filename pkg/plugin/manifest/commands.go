@@ -33,13 +33,18 @@ type RunFunc func(c *cli.Context, plugin string, path []string, leaf *Command) e
 // argument count, then calls run; a command with subcommands only shows help.
 // onUsage, if set, handles usage errors (see cli.OnUsageErrorFunc). A command whose
 // name or alias another plugin already took is left out, and reported in the error.
+// A broken plugin has no commands; Failures reports it.
 func (m *Manifest) Commands(run RunFunc, onUsage cli.OnUsageErrorFunc) ([]*cli.Command, error) {
 	b := builder{run: run, onUsage: onUsage}
 	var cmds []*cli.Command
 	var errs []error
 	owner := map[string]string{} // command name or alias -> plugin
 	for _, name := range m.Names() {
-		for _, c := range m.Plugins[name].Description.Commands {
+		d := m.Plugins[name].Description
+		if d == nil {
+			continue // broken
+		}
+		for _, c := range d.Commands {
 			if clash := claim(owner, name, c); clash != "" {
 				errs = append(errs, fmt.Errorf("plugin %q: command %q is already provided "+
 					"by plugin %q", name, c.Name, clash))

@@ -170,6 +170,8 @@ func entry(v any) (*Entry, error) {
 			st, err := stamp(v)
 			e.Verified = st
 			return err
+		case "failed":
+			return str(v, &e.Failed)
 		}
 		return nil
 	})

@@ -12,7 +12,7 @@ import (
 var jsonKeys = []string{"version", "plugins", "path", "size", "mtime", "sha256", "description",
 	"summary", "commands", "name", "aliases", "usage", "args_usage", "flags", "subcommands",
 	"min_args", "max_args", "type", "default", "required", "verified", "dev", "ino",
-	"mtime_ns", "ctime_ns"}
+	"mtime_ns", "ctime_ns", "failed"}
 
 // plainKeys reports whether b's objects have no repeated key and no key that differs
 // from a tag only in letter case: there json.Unmarshal merges or folds, and decode
@@ -91,6 +91,11 @@ func FuzzDecodeMatchesJSON(f *testing.F) {
 	m.Plugins["org"] = NewEntry(Binary{Path: "/bin/x", Size: 7}, bytes.Repeat([]byte{1}, 32), validDesc())
 	raw, _ := json.MarshalIndent(m, "", "  ")
 	f.Add(raw)
+	m.Plugins["broken"] = NewFailedEntry(Binary{Path: "/bin/y", Size: 9}, "crashed: exit 3")
+	raw, _ = json.MarshalIndent(m, "", "  ")
+	f.Add(raw)
+	f.Add([]byte(`{"version":2,"plugins":{"x":{"failed":null},"y":{"failed":7}}}`))
+	f.Add([]byte(`{"version":2,"plugins":{"x":{"failed":"a\u001bb","description":{}}}}`))
 	f.Add([]byte(`{"version":2.0,"plugins":{"x":null}}`))
 	f.Add([]byte(`{"version":2,"plugins":{"x":{"size":9223372036854775808}}}`))
 	f.Add([]byte(`{"version":2,"plugins":{"x":{"mtime":"2024-01-02T03:04:05.5+01:00"}}} `))

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Description is what a plugin says about itself: a summary and a command tree.
@@ -240,12 +241,53 @@ func checkPrintable(what, s string, newlines bool) error {
 		if r == '\n' && newlines {
 			continue
 		}
-		if r == unicode.ReplacementChar || !unicode.IsPrint(r) && r != ' ' {
+		if !printable(r) {
 			return fmt.Errorf("%w: %s holds a control or invalid character %q",
 				ErrInvalid, what, r)
 		}
 	}
 	return nil
+}
+
+// printable is the rule for every character the CLI shows from a plugin or from the
+// manifest: no control, format or invalid characters (invalid UTF-8 reads as
+// unicode.ReplacementChar), only the ASCII space for white space.
+func printable(r rune) bool {
+	return r != unicode.ReplacementChar && (unicode.IsPrint(r) || r == ' ')
+}
+
+// OneLine makes text from a plugin or from go-plugin safe to print as one line of an
+// error: its first line, without the characters printable refuses, at most MaxLineLen
+// bytes. What it returns passes the checks a description's one-line fields pass, so
+// that it may be kept in the manifest (Entry.Failed).
+func OneLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	s = strings.Map(func(r rune) rune {
+		if !printable(r) {
+			return -1
+		}
+		return r
+	}, s)
+	s = strings.TrimSpace(s)
+	if len(s) <= MaxLineLen {
+		return s
+	}
+
+	const more = "..."
+	cut := MaxLineLen - len(more)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut-- // not in the middle of a character
+	}
+	return s[:cut] + more
+}
+
+// printablePath returns a path for a message of one line: as it is when printable,
+// quoted otherwise (a directory name may hold a newline).
+func printablePath(p string) string {
+	if checkPrintable("path", p, false) == nil {
+		return p
+	}
+	return strconv.Quote(p)
 }
 
 // Find follows path (canonical names) down a command tree.

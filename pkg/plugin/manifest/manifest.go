@@ -3,6 +3,7 @@ package manifest
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,13 +24,21 @@ type Manifest struct {
 	Plugins map[string]*Entry `json:"plugins"`
 }
 
-// Entry is one plugin: the binary's identity and its validated description.
+// Entry is one plugin: the binary's identity and its validated description, or, for a
+// binary that could not be described, why (see Broken).
 type Entry struct {
 	Path        string       `json:"path"`
 	Size        int64        `json:"size"`
 	ModTime     time.Time    `json:"mtime"`
-	SHA256      string       `json:"sha256"` // hex
+	SHA256      string       `json:"sha256"` // hex; may be empty when Failed is set
 	Description *Description `json:"description"`
+
+	// Failed says in one printable line why the binary, as identified by Path, Size
+	// and ModTime, could not be described when it was last started. Such an entry
+	// has no Description. It is kept so that help, which must not start plugins,
+	// does not start a broken one again at every run: it is retried when the
+	// binary changes or `plugin verify` runs.
+	Failed string `json:"failed,omitempty"`
 
 	// Verified stamps the file as it was when a launch last hashed it and found
 	// SHA256; nil until then, and where the system gives no change times.
@@ -47,6 +56,10 @@ type Stamp struct {
 	Ctime int64  `json:"ctime_ns"`
 }
 
+// ErrFailedBefore marks a plugin left out because it failed when it was last started
+// (see Entry.Failed) and has not changed since.
+var ErrFailedBefore = errors.New("failed when it was last started")
+
 // Binary is a plugin binary found on disk.
 type Binary struct {
 	Name    string // NAME of dbos-cloud-plugin-NAME
@@ -62,6 +75,41 @@ func New() *Manifest { return &Manifest{Version: Version, Plugins: map[string]*E
 func NewEntry(b Binary, sum []byte, d *Description) *Entry {
 	return &Entry{Path: b.Path, Size: b.Size, ModTime: b.ModTime,
 		SHA256: hex.EncodeToString(sum), Description: d}
+}
+
+// NewFailedEntry records a binary that could not be described, and why. why is made
+// one printable line (see OneLine); it is never empty, so the entry is Broken.
+func NewFailedEntry(b Binary, why string) *Entry {
+	why = OneLine(why)
+	if why == "" {
+		why = "no reason given"
+	}
+	return &Entry{Path: b.Path, Size: b.Size, ModTime: b.ModTime, Failed: why}
+}
+
+// Broken reports whether the entry records a failure rather than a description.
+func (e *Entry) Broken() bool { return e.Failed != "" }
+
+// Failure returns why a broken entry's plugin is left out and what to do about it,
+// wrapping ErrFailedBefore, or nil when e is not broken. It is one line.
+func (e *Entry) Failure() error {
+	if !e.Broken() {
+		return nil
+	}
+	return fmt.Errorf("%w: %s; fix or remove %s, then run \"dbos-cloud plugin verify\"",
+		ErrFailedBefore, e.Failed, printablePath(e.Path))
+}
+
+// Failures returns the Failure of every broken entry, one line per plugin, sorted by
+// name; nil when there is none.
+func (m *Manifest) Failures() error {
+	var errs []error
+	for _, name := range m.Names() {
+		if err := m.Plugins[name].Failure(); err != nil {
+			errs = append(errs, fmt.Errorf("plugin %q: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Matches reports whether the entry was made from this very file, judged by path,
@@ -122,13 +170,21 @@ func Parse(b []byte) *Manifest {
 	}
 	for name, e := range disk.Plugins {
 		// The file is re-validated: it is only as trustworthy as its directory.
-		if e == nil || !ValidName(name) || e.Description == nil || len(e.Sum()) != 32 ||
-			!filepath.IsAbs(e.Path) || e.Description.Validate() != nil {
+		if e == nil || !ValidName(name) || !filepath.IsAbs(e.Path) || !e.valid() {
 			continue
 		}
 		m.Plugins[name] = e
 	}
 	return m
+}
+
+// valid checks what an entry read from disk says about the plugin: either a failure
+// in one printable line and no description, or a checksum and a valid description.
+func (e *Entry) valid() bool {
+	if e.Broken() {
+		return e.Description == nil && checkLine("failure", e.Failed) == nil
+	}
+	return e.Description != nil && len(e.Sum()) == 32 && e.Description.Validate() == nil
 }
 
 // Save writes the manifest atomically, readable by the user only.

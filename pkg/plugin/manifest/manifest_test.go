@@ -3,6 +3,7 @@ package manifest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -166,17 +167,126 @@ func FuzzParse(f *testing.F) {
 	m.Plugins["org"] = NewEntry(Binary{Path: "/bin/x"}, bytes.Repeat([]byte{1}, 32), validDesc())
 	raw, _ := json.Marshal(m)
 	f.Add(raw)
+	m.Plugins["crash"] = NewFailedEntry(Binary{Path: "/bin/\ny"}, "crashed: exit 3")
+	raw, _ = json.Marshal(m)
+	f.Add(raw)
 	f.Add([]byte(`{"version":2,"plugins":{"x":null}}`))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m := Parse(b)
-		n := 0
+		n, broken := 0, 0
 		for _, e := range m.Plugins {
+			if e.Broken() {
+				broken++
+				if e.Description != nil || OneLine(e.Failed) != strings.TrimSpace(e.Failed) {
+					t.Fatalf("kept a failed entry that is not one printable line: %+v", e)
+				}
+				continue
+			}
 			n += len(e.Description.Commands)
 		}
 		cmds, err := m.Commands(nil, nil)
 		if err == nil && len(cmds) != n {
 			t.Fatalf("%d commands built from %d", len(cmds), n)
 		}
+		if lines := failureLines(m); len(lines) != broken {
+			t.Fatalf("Failures gave %d lines for %d broken plugins: %q", len(lines), broken,
+				lines)
+		}
 	})
+}
+
+// failureLines returns m.Failures() split into lines, none if nil.
+func failureLines(m *Manifest) []string {
+	err := m.Failures()
+	if err == nil {
+		return nil
+	}
+	return strings.Split(err.Error(), "\n")
+}
+
+// TestFailedEntry: a plugin that could not be described is kept with why, so that
+// help does not start it again; it gives no commands, and Failures reports it.
+func TestFailedEntry(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "plugins.json")
+	b, _ := Stat("org", writeExe(t, dir, "dbos-cloud-plugin-org", 0o755))
+	crash, _ := Stat("crash", writeExe(t, dir, "dbos-cloud-plugin-crash", 0o755))
+	m := New()
+	m.Plugins["org"] = NewEntry(b, bytes.Repeat([]byte{7}, 32), validDesc())
+	m.Plugins["crash"] = NewFailedEntry(crash, "crashed: exited\x1b[31m before the handshake\nmore")
+	if err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+
+	got := Load(path)
+	g := got.Plugins["crash"]
+	if g == nil || !g.Broken() || !g.Matches(crash) || g.Description != nil ||
+		g.Failed != "crashed: exited[31m before the handshake" {
+		t.Fatalf("loaded failed entry = %+v", g)
+	}
+	if !got.Fresh([]Binary{crash, b}) {
+		t.Error("a manifest with a failed entry for each broken binary is not fresh")
+	}
+
+	cmds, err := got.Commands(nil, nil)
+	if err != nil || len(cmds) != 1 || cmds[0].Name != "organization" {
+		t.Fatalf("Commands = %d commands, %v; want the org plugin's only", len(cmds), err)
+	}
+	want := `plugin "crash": failed when it was last started: crashed: exited[31m before ` +
+		`the handshake; fix or remove ` + crash.Path + `, then run "dbos-cloud plugin verify"`
+	if err := got.Failures(); err == nil || err.Error() != want ||
+		!errors.Is(err, ErrFailedBefore) {
+		t.Errorf("Failures = %v\nwant %s", err, want)
+	}
+	if err := New().Failures(); err != nil {
+		t.Errorf("Failures of an empty manifest = %v", err)
+	}
+
+	// One line per plugin, even for a path that holds a newline.
+	got.Plugins["zap"] = NewFailedEntry(Binary{Path: "/odd\ndir/x"}, "")
+	if lines := failureLines(got); len(lines) != 2 || !strings.Contains(lines[1],
+		`"/odd\ndir/x"`) || !strings.Contains(lines[1], "no reason given") {
+		t.Errorf("Failures lines = %q", lines)
+	}
+}
+
+func TestParseDropsBadFailedEntries(t *testing.T) {
+	ok := `{"path":"/p/x","size":1,"mtime":"2024-01-02T03:04:05Z","failed":"crashed"}`
+	for _, tt := range []struct {
+		entry string
+		keep  bool
+	}{
+		{ok, true},
+		{`{"path":"/p/x","failed":"timed out","sha256":"zz"}`, true},
+		{`{"path":"/p/x","failed":"crashed","description":{"commands":[{"name":"x"}]}}`, false},
+		{`{"path":"/p/x","failed":"crashed\u001b[2J"}`, false},
+		{`{"path":"/p/x","failed":"two\nlines"}`, false},
+		{`{"path":"/p/x","failed":"` + strings.Repeat("a", MaxLineLen+1) + `"}`, false},
+		{`{"path":"p/x","failed":"crashed"}`, false},
+		{`{"path":"/p/x","failed":""}`, false},
+	} {
+		raw := `{"version":2,"plugins":{"x":` + tt.entry + `,"Bad":` + ok + `}}`
+		m := Parse([]byte(raw))
+		if got := m.Plugins["x"] != nil; got != tt.keep || len(m.Plugins) > 1 {
+			t.Errorf("Parse(%s) kept %v, want %v", tt.entry, m.Names(), tt.keep)
+		}
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	long := strings.Repeat("é", MaxLineLen) // two bytes each
+	for in, want := range map[string]string{
+		"  plain  ":                   "plain",
+		"first\nsecond":               "first",
+		"\x1b[31mred\x1b[0m\ttab\x7f": "[31mred[0mtab",
+		"bad \xff utf-8 \u200b":       "bad  utf-8",
+		"\x01 lead":                   "lead",
+		long:                          strings.Repeat("é", (MaxLineLen-3)/2) + "...",
+	} {
+		got := OneLine(in)
+		if got != want || len(got) > MaxLineLen || checkLine("x", got) != nil {
+			t.Errorf("OneLine(%q) = %q, want %q", in, got, want)
+		}
+	}
 }
