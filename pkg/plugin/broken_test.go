@@ -113,6 +113,30 @@ func TestTamperedBinaryRefused(t *testing.T) {
 	if exitCode(err) != plugin.ExitPluginFailure || !strings.Contains(e.stdout.String(), "FAILED") {
 		t.Fatalf("verify: err %v, output %q", err, e.stdout.String())
 	}
+
+	// Refused for good: neither the commands (help) nor a second verify start the
+	// tampered binary, which would trust its new content.
+	launches := e.launches()
+	if _, err := e.host.Commands(context.Background()); !errors.Is(err, plugin.ErrFailedBefore) {
+		t.Errorf("commands after verify: err = %v, want ErrFailedBefore", err)
+	}
+	verify := func(args ...string) error {
+		app, _ := e.app(t) // warns about the refused plugin
+		return app.Run(append([]string{"dbos-cloud", "plugin", "verify"}, args...))
+	}
+	if err := verify(); exitCode(err) != plugin.ExitPluginFailure {
+		t.Errorf("second verify: err = %v, want exit 9", err)
+	}
+	if n := e.launches() - launches; n != 0 {
+		t.Errorf("the tampered binary was started %d times after verify refused it", n)
+	}
+
+	if err := verify("--accept"); err != nil {
+		t.Fatalf("verify --accept: %v", err)
+	}
+	if err := e.run(t, "echo", "say"); err != nil {
+		t.Fatalf("run after --accept: %v", err)
+	}
 }
 
 // tamper flips one byte without changing size or modification time.

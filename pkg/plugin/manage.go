@@ -138,10 +138,8 @@ func (h *Host) verifyOne(
 		e := *old
 		e.Path, e.Size, e.ModTime = b.Path, b.Size, b.ModTime
 		return &e, "ok", nil
-	case described && old.Matches(b) && !accept:
-		return nil, "", &Error{Plugin: b.Name, Err: fmt.Errorf("%w: content of %s changed "+
-			"but not its size or modification time; reinstall it or run "+
-			"\"dbos-cloud plugin verify --accept\"", ErrChecksumMismatch, b.Path)}
+	case old != nil && old.SHA256 != "" && old.Matches(b) && !accept:
+		return tampered(old, b)
 	}
 
 	e, err := h.describeBinary(ctx, b)
@@ -154,6 +152,18 @@ func (h *Host) verifyOne(
 		return e, "failed before, described", nil
 	}
 	return e, "changed, re-described", nil
+}
+
+// tampered refuses a binary whose content changed without a new size or modification
+// time, which no upgrade does. It is remembered as failed with the checksum trusted
+// before, so that neither help nor a later verify describes it (which would trust it)
+// until it is reinstalled or the user says --accept.
+func tampered(old *manifest.Entry, b manifest.Binary) (*manifest.Entry, string, error) {
+	why := fmt.Errorf("%w: content of %s changed but not its size or modification time; "+
+		"reinstall it or run \"dbos-cloud plugin verify --accept\"", ErrChecksumMismatch, b.Path)
+	e := manifest.NewFailedEntry(b, why.Error())
+	e.SHA256 = old.SHA256
+	return e, "", &Error{Plugin: b.Name, Err: why}
 }
 
 func reportErrs(w io.Writer, errs []error) {
