@@ -16,16 +16,19 @@ import (
 	"github.com/dbos-go/dbos-cloud/pkg/plugin/manifest"
 )
 
+// brokenPlugins are the test plugins that cannot describe themselves, and how each
+// fails.
+var brokenPlugins = []struct {
+	name string
+	want error
+}{
+	{"crash", plugin.ErrCrashed},
+	{"hang", plugin.ErrTimeout},
+	{"badhandshake", plugin.ErrHandshake},
+}
+
 func TestBrokenPluginsAtDescribe(t *testing.T) {
-	tests := []struct {
-		name string
-		want error
-	}{
-		{"crash", plugin.ErrCrashed},
-		{"hang", plugin.ErrTimeout},
-		{"badhandshake", plugin.ErrHandshake},
-	}
-	for _, tt := range tests {
+	for _, tt := range brokenPlugins {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, tt.name, "echo")
 			e.host.StartTimeout = time.Second
@@ -197,15 +200,7 @@ func TestUpgradedBinaryRedescribed(t *testing.T) {
 // it, wait for no timeout, and still report it. Once its binary is replaced, it is
 // described again.
 func TestBrokenPluginRemembered(t *testing.T) {
-	tests := []struct {
-		name string
-		want error
-	}{
-		{"crash", plugin.ErrCrashed},
-		{"hang", plugin.ErrTimeout},
-		{"badhandshake", plugin.ErrHandshake},
-	}
-	for _, tt := range tests {
+	for _, tt := range brokenPlugins {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, tt.name, "echo")
 			e.host.StartTimeout = time.Second
