@@ -86,6 +86,9 @@ func Run(ctx context.Context, args []string, deps Deps) int {
 		return e.complete(ctx, app, args)
 	}
 	err := app.RunContext(ctx, args)
+	if e.pluginWarning != nil {
+		e.warn("some plugin commands are missing: %v", e.pluginWarning)
+	}
 	if err == nil {
 		return ExitOK
 	}

@@ -30,6 +30,11 @@ type env struct {
 	daemon    Daemon
 	daemonErr error
 
+	// pluginWarning names plugins whose commands are missing, told once the command
+	// line has run: not during completion, where it would land on the prompt, and not
+	// before a hand-over to the plugin host, which tells it itself.
+	pluginWarning error
+
 	// envCred caches the exchange of DBOS_REFRESH_TOKEN within one run.
 	envCred *Credential
 	// stdinReader is shared by every read from stdin, so buffered input is not lost

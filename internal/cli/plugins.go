@@ -32,7 +32,7 @@ func (e *env) addPlugins(ctx context.Context, app *cli.App, args []string) (code
 			// The command asked for is missing because a plugin failed.
 			return e.report(fmt.Errorf("load plugins: %w", pluginError(err))), true
 		case err != nil:
-			e.warn("some plugin commands are missing: %v", err)
+			e.pluginWarning = err
 		}
 		return 0, false
 	}
@@ -64,6 +64,7 @@ func (e *env) manifestCommands(args []string, first string) ([]*cli.Command, boo
 		return nil, false
 	}
 	run := func(*cli.Context, string, []string, *manifest.Command) error {
+		e.pluginWarning = nil // the host warns itself
 		if err := e.execHost(args); !errors.Is(err, ErrNoPluginHost) {
 			return err
 		}
@@ -75,9 +76,7 @@ func (e *env) manifestCommands(args []string, first string) ([]*cli.Command, boo
 		!slices.ContainsFunc(cmds, func(c *cli.Command) bool { return c.HasName(first) }) {
 		return nil, false // unknown here: the host answers, as it would for a typo
 	}
-	if err := errors.Join(err, m.Failures()); err != nil {
-		e.warn("some plugin commands are missing: %v", err)
-	}
+	e.pluginWarning = errors.Join(err, m.Failures())
 	return cmds, true
 }
 
