@@ -49,7 +49,7 @@ type state struct {
 var passEnv = []string{
 	"PATH", "HOME", "TMPDIR", "DBOS_TOKEN", "DBOS_REFRESH_TOKEN", "DBOS_ACCOUNT", "DBOS_DOMAIN",
 	"DBOS_AUTH_DOMAIN", "DBOS_CLIENT_ID", "DBOS_CONFIG", "DBOS_CREDD_SOCKET", "XDG_CONFIG_HOME",
-	"XDG_DATA_HOME", "XDG_RUNTIME_DIR", "XDG_CACHE_HOME", "NO_COLOR",
+	"XDG_DATA_HOME", "XDG_RUNTIME_DIR", "XDG_CACHE_HOME", "XDG_STATE_HOME", "NO_COLOR",
 	// For the integration scripts: env's default shell, and a daemon that
 	// `dbos-cloud daemon start` starts (it inherits the CLI's environment).
 	"SHELL", "DBOS_KEYRING_BACKEND", "DBOS_KEYRING_PASSWORD",
@@ -85,6 +85,8 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 			}
 			env.Setenv("PATH", strings.Join(dirs, string(os.PathListSeparator))+
 				string(os.PathListSeparator)+os.Getenv("PATH"))
+			// A daemon the CLI starts logs here, where the leak scan reads it.
+			env.Setenv("XDG_STATE_HOME", filepath.Join(env.WorkDir, "state"))
 			s := &state{tb: tb, leaks: leakscan.New()}
 			env.Values[stateKey{}] = s
 			env.Defer(func() { s.scanAtEnd(env.WorkDir) })

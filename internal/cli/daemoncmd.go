@@ -52,7 +52,8 @@ func newDaemonStartCmd(e *env, runF func(context.Context, *daemonStartOptions) e
 		Name:  "start",
 		Usage: "start dbos-credd in the background and wait until it answers",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "log-file", Usage: "append the daemon's log to `FILE` (default: discarded)"},
+			&cli.StringFlag{Name: "log-file", Usage: "append the daemon's log to `FILE` " +
+				"(default: $XDG_STATE_HOME/dbos-cloud/credd.log; /dev/null discards it)"},
 			&cli.DurationFlag{Name: "wait", Value: 10 * time.Second, Usage: "how long to wait for its socket"},
 		},
 		Action: func(c *cli.Context) error {

@@ -187,18 +187,65 @@ func TestClientAutostart(t *testing.T) {
 	}
 }
 
+// A daemon that dies at once is reported with its log, which is by default
+// $XDG_STATE_HOME/dbos-cloud/credd.log (private), moved to .1 once it is large.
 func TestClientAutostartReportsEarlyExit(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	logPath := filepath.Join(state, "dbos-cloud", "credd.log")
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(logPath, []byte("old log\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(logPath, 9<<20); err != nil { // past the 8 MiB bound
+		t.Fatal(err)
+	}
+
+	path := filepath.Join(sockDir(t), "credd.sock")
+	c := NewClient(ClientOptions{Path: path, Autostart: &AutostartOptions{
+		Command: "/bin/sh", Args: []string{"-c", "echo cannot start >&2; exit 3"},
+		Wait: time.Minute,
+	}})
+	_, err := c.Status(context.Background())
+	if !errors.Is(err, ErrDaemonUnavailable) ||
+		!strings.Contains(err.Error(), "exited before its socket appeared") ||
+		!strings.Contains(err.Error(), "see "+logPath) {
+		t.Fatalf("err = %v, want ErrDaemonUnavailable naming the early exit and the log", err)
+	}
+
+	log, err := os.ReadFile(logPath)
+	if err != nil || string(log) != "cannot start\n" {
+		t.Errorf("daemon log %q (%v), want the daemon's output alone", log, err)
+	}
+	if fi, err := os.Stat(logPath + ".1"); err != nil || fi.Size() != 9<<20 {
+		t.Errorf("the large log was not moved to .1: %v", err)
+	}
+	for p, want := range map[string]os.FileMode{logPath: 0o600, filepath.Dir(logPath): 0o700} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v (%v), want %v", p, fi.Mode().Perm(), err, want)
+		}
+	}
+}
+
+// With nowhere to keep a log, the daemon still starts, its output discarded.
+func TestClientAutostartWithoutLogDir(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", "")
+	t.Setenv("HOME", "relative/home") // not absolute: no default log
 	path := filepath.Join(sockDir(t), "credd.sock")
 	c := NewClient(ClientOptions{Path: path, Autostart: &AutostartOptions{
 		Command: "/bin/false", Wait: time.Minute,
 	}})
 	_, err := c.Status(context.Background())
-	if !errors.Is(err, ErrDaemonUnavailable) || !strings.Contains(err.Error(), "exited before its socket appeared") {
-		t.Fatalf("err = %v, want ErrDaemonUnavailable naming the early exit", err)
+	if !errors.Is(err, ErrDaemonUnavailable) ||
+		!strings.Contains(err.Error(), "run it in the foreground to see why") {
+		t.Fatalf("err = %v, want the early exit, with no log to point at", err)
 	}
 }
 
 func TestClientAutostartMissingCommand(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	path := filepath.Join(sockDir(t), "credd.sock")
 	c := NewClient(ClientOptions{Path: path, Autostart: &AutostartOptions{Command: "/nonexistent/dbos-credd"}})
 	_, err := c.Status(context.Background())

@@ -35,10 +35,15 @@ type AutostartOptions struct {
 	Env []string
 	// Wait bounds the wait for the socket; zero means DefaultAutostartWait.
 	Wait time.Duration
-	// LogFile, when set, receives the daemon's stdout and stderr (appended, mode
-	// 0600); otherwise they go to /dev/null.
+	// LogFile receives the daemon's stdout and stderr (appended, mode 0600; see
+	// openDaemonLog). Empty means DefaultLogPath, or /dev/null when that cannot be
+	// created; os.DevNull discards the log.
 	LogFile string
 }
+
+// maxDaemonLog is the size past which a daemon's log is moved to LOG.1 when a daemon
+// is started on it, so that a log a daemon appends to for months stays bounded.
+const maxDaemonLog = 8 << 20
 
 // WithAutostart runs call, and when it fails because nothing answers on the
 // socket and the options allow it, starts the daemon and runs call once more. The
@@ -88,7 +93,7 @@ func (c *Client) start(ctx context.Context, a *AutostartOptions) error {
 		return nil
 	}
 
-	cmd, err := daemonCommand(a, sock)
+	cmd, logName, err := daemonCommand(a, sock)
 	if err != nil {
 		return err
 	}
@@ -101,53 +106,72 @@ func (c *Client) start(ctx context.Context, a *AutostartOptions) error {
 	// Reap the daemon if it dies while we live; tell the wait loop it has.
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	return waitForSocket(ctx, a, sock, cmd, exited)
+	return waitForSocket(ctx, a.Wait, logName, sock, cmd, exited)
 }
 
-// daemonCommand prepares the daemon's process: detached, stdio to /dev/null or the
-// log file, socket path in its environment.
-func daemonCommand(a *AutostartOptions, sock string) (*exec.Cmd, error) {
+// daemonCommand prepares the daemon's process: detached, output to its log (named in
+// logName, "" when discarded), socket path in its environment.
+func daemonCommand(a *AutostartOptions, sock string) (cmd *exec.Cmd, logName string, err error) {
 	name := a.Command
 	if strings.ContainsRune(name, filepath.Separator) {
 		// Dir is "/" below, which would change what a relative path means.
 		abs, err := filepath.Abs(name)
 		if err != nil {
-			return nil, fmt.Errorf("resolve daemon command %s: %w", name, err)
+			return nil, "", fmt.Errorf("resolve daemon command %s: %w", name, err)
 		}
 		name = abs
 	}
 
-	cmd := exec.Command(name, a.Args...)
+	cmd = exec.Command(name, a.Args...)
 	cmd.Dir = "/"
 	cmd.Env = append(append(os.Environ(), EnvSocket+"="+sock), a.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 
-	out, err := openDaemonLog(a.LogFile)
+	out, logName, err := openDaemonLog(a.LogFile)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
 		_ = out.Close()
-		return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
+		return nil, "", fmt.Errorf("open %s: %w", os.DevNull, err)
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, out, out
-	return cmd, nil
+	return cmd, logName, nil
 }
 
-func openDaemonLog(name string) (*os.File, error) {
+// openDaemonLog opens the file the daemon's output goes to, and returns its name (""
+// when the output is discarded). A log past maxDaemonLog is first moved to LOG.1. A
+// log the caller named must open; the default one is best effort, since a daemon is
+// worth more than its log.
+func openDaemonLog(given string) (*os.File, string, error) {
+	name := given
 	if name == "" {
-		f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-		if err != nil {
-			return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
+		name = DefaultLogPath()
+		if name == "" || os.MkdirAll(filepath.Dir(name), 0o700) != nil {
+			name = os.DevNull
 		}
-		return f, nil
 	}
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+
+	if name != os.DevNull {
+		if fi, err := os.Stat(name); err == nil && fi.Mode().IsRegular() &&
+			fi.Size() > maxDaemonLog {
+			_ = os.Rename(name, name+".1")
+		}
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err == nil {
+			return f, name, nil
+		}
+		if given != "" {
+			return nil, "", fmt.Errorf("open daemon log %s: %w", name, err)
+		}
+	}
+
+	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
-		return nil, fmt.Errorf("open daemon log %s: %w", name, err)
+		return nil, "", fmt.Errorf("open %s: %w", os.DevNull, err)
 	}
-	return f, nil
+	return f, "", nil
 }
 
 // closeStdio closes our copies of the files handed to the child.
@@ -160,9 +184,8 @@ func closeStdio(cmd *exec.Cmd) {
 }
 
 // waitForSocket polls until the socket answers, the daemon exits, or Wait passes.
-func waitForSocket(ctx context.Context, a *AutostartOptions, sock string, cmd *exec.Cmd,
-	exited <-chan error) error {
-	wait := a.Wait
+func waitForSocket(ctx context.Context, wait time.Duration, logName, sock string,
+	cmd *exec.Cmd, exited <-chan error) error {
 	if wait <= 0 {
 		wait = DefaultAutostartWait
 	}
@@ -186,21 +209,21 @@ func waitForSocket(ctx context.Context, a *AutostartOptions, sock string, cmd *e
 			}
 			return &UnavailableError{Path: sock, Cause: fmt.Errorf(
 				"started %s but it exited before its socket appeared (%v)%s",
-				cmd.Path, err, logHint(a))}
+				cmd.Path, err, logHint(logName))}
 		case <-deadline.C:
 			return &UnavailableError{Path: sock, Cause: fmt.Errorf(
 				"started %s (pid %d) but its socket did not answer within %s%s",
-				cmd.Path, cmd.Process.Pid, wait, logHint(a))}
+				cmd.Path, cmd.Process.Pid, wait, logHint(logName))}
 		case <-tick.C:
 		}
 	}
 }
 
-func logHint(a *AutostartOptions) string {
-	if a.LogFile == "" {
+func logHint(logName string) string {
+	if logName == "" {
 		return "; run it in the foreground to see why"
 	}
-	return "; see " + a.LogFile
+	return "; see " + logName
 }
 
 // probeSocket reports whether something accepts connections on sock.

@@ -66,6 +66,21 @@ func DefaultSocketPath() (string, error) {
 	return filepath.Join(dir, socketName), nil
 }
 
+// DefaultLogPath returns where a daemon started by a client writes its log:
+// $XDG_STATE_HOME/dbos-cloud/credd.log, else ~/.local/state/dbos-cloud/credd.log, as
+// the XDG spec places logs; "" when neither variable gives an absolute directory.
+func DefaultLogPath() string {
+	dir := os.Getenv("XDG_STATE_HOME")
+	if !filepath.IsAbs(dir) {
+		home := os.Getenv("HOME")
+		if !filepath.IsAbs(home) {
+			return ""
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(dir, socketDirName, "credd.log")
+}
+
 // EnsureDir creates dir (and missing parents) with mode 0700 and checks that dir is
 // a real directory owned by the effective uid with no permission bits outside
 // allowed (ErrUnsafeDir otherwise). Creation honours the umask, which can only
