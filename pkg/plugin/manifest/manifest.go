@@ -30,7 +30,7 @@ type Entry struct {
 	Path        string       `json:"path"`
 	Size        int64        `json:"size"`
 	ModTime     time.Time    `json:"mtime"`
-	SHA256      string       `json:"sha256"` // hex; may be empty when Failed is set
+	SHA256      string       `json:"sha256"` // hex; when Failed, the one trusted before, if any
 	Description *Description `json:"description"`
 
 	// Failed says in one printable line why the binary, as identified by Path, Size
