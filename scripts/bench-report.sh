@@ -93,12 +93,16 @@ say "logging in through dbos-cloud (the emulator approves as benchuser)"
 say "exec timings ($ROUNDS rounds x $EXECS execs each)"
 "$report" exec -rounds "$ROUNDS" -n "$EXECS" \
   "dbos-cloud token" "$bin/dbos-cloud token" "hello-world" "$bin/hello" >>"$rows"
-"$report" exec -rounds "$ROUNDS" -n "$EXECS" \
+"$report" exec -rounds "$ROUNDS" -n "$EXECS" -difference \
   "dbos-cloud org list" "$bin/dbos-cloud org list" \
   "dbos-cloud profile" "$bin/dbos-cloud profile" \
   "bare go-plugin launch" "$bin/barehost $tmp/echo/dbos-cloud-plugin-echo" >>"$rows"
 "$report" exec -rounds "$ROUNDS" -n "$EXECS" \
-  "dbos-cloud --help" "$bin/dbos-cloud --help" "hello-world" "$bin/hello" >>"$rows"
+  "dbos-cloud --help" "$bin/dbos-cloud --help" \
+  "dbos-cloud --version" "$bin/dbos-cloud --version" "hello-world" "$bin/hello" >>"$rows"
+"$report" exec -rounds "$ROUNDS" -n "$EXECS" \
+  "dbos-cloud org --help" "$bin/dbos-cloud org --help" \
+  "dbos-cloud --version" "$bin/dbos-cloud --version" >>"$rows"
 
 # --- refresh storm and memory with 1000 accounts ---
 say "refresh storm and 1000 accounts"

@@ -19,10 +19,15 @@ type command struct {
 
 // execRows times the first command against each of the others: every round runs
 // each command n times in turn (interleaved, so the machine's noise hits all alike)
-// and keeps the mean; the ratio is taken per round.
-func execRows(ctx context.Context, rounds, n int, args []string) error {
+// and keeps the mean; the ratio is taken per round. With difference and three
+// commands A B C, it also reports what A costs beyond B against C: issue 5 compares
+// `org list` − `profile` (both one API call) with a bare plugin launch.
+func execRows(ctx context.Context, rounds, n int, difference bool, args []string) error {
 	if len(args) < 4 || len(args)%2 != 0 {
 		return fmt.Errorf("exec wants LABEL CMD pairs, at least two")
+	}
+	if difference && len(args) != 6 {
+		return fmt.Errorf("exec -difference wants three LABEL CMD pairs")
 	}
 	var cmds []*command
 	for i := 0; i < len(args); i += 2 {
@@ -51,7 +56,22 @@ func execRows(ctx context.Context, rounds, n int, args []string) error {
 		row(subject.label+" vs "+base.label, spreadOf(subject.means).format("ms", 2),
 			spreadOf(base.means).format("ms", 2), spreadOf(ratios(subject.means, base.means)))
 	}
+	if difference {
+		extra := differences(subject.means, cmds[1].means)
+		row(subject.label+" − "+cmds[1].label+" vs "+cmds[2].label,
+			spreadOf(extra).format("ms", 2), spreadOf(cmds[2].means).format("ms", 2),
+			spreadOf(ratios(extra, cmds[2].means)))
+	}
 	return nil
+}
+
+// differences returns a[i] − b[i], round by round.
+func differences(a, b []float64) []float64 {
+	out := make([]float64, 0, len(a))
+	for i := range min(len(a), len(b)) {
+		out = append(out, a[i]-b[i])
+	}
+	return out
 }
 
 // runOnce runs argv to completion and returns its wall time; a non-zero exit is an

@@ -5,6 +5,7 @@
 //
 //	benchreport gobench FILE                  go test -bench output: daemon vs static
 //	benchreport exec -rounds R -n N L1 CMD1 L2 CMD2 ...   exec time of CMD1 vs the others
+//	benchreport exec -difference ... L1 CMD1 L2 CMD2 L3 CMD3   and CMD1 − CMD2 vs CMD3
 //	benchreport storm -rounds R -waiters W -emulator URL -account A
 //	benchreport rss -pid P -label L -target MiB
 //	benchreport fill -accounts N              store N accounts in the daemon
@@ -38,8 +39,10 @@ func main() {
 	case "exec":
 		rounds := fs.Int("rounds", 5, "rounds")
 		n := fs.Int("n", 10, "execs per command per round")
+		diff := fs.Bool("difference", false,
+			"with three commands A B C, also report A minus B against C")
 		_ = fs.Parse(os.Args[2:])
-		err = execRows(ctx, *rounds, *n, fs.Args())
+		err = execRows(ctx, *rounds, *n, *diff, fs.Args())
 	case "storm":
 		rounds := fs.Int("rounds", 5, "rounds")
 		waiters := fs.Int("waiters", 1000, "concurrent callers")

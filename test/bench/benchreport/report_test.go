@@ -23,6 +23,16 @@ func TestSpreadOf(t *testing.T) {
 	}
 }
 
+// The -difference row is (A − B) / C round by round: org list's cost beyond profile
+// against a bare plugin launch.
+func TestDifferenceRatios(t *testing.T) {
+	orgList, profile, bare := []float64{21, 19, 30}, []float64{5, 5, 6}, []float64{12, 14, 16}
+	got := spreadOf(ratios(differences(orgList, profile), bare))
+	if want := (spread{16.0 / 12, 1, 1.5}); got != want {
+		t.Fatalf("ratios = %+v, want %+v", got, want)
+	}
+}
+
 func TestRatiosSkipsZeroBaselines(t *testing.T) {
 	got := ratios([]float64{2, 4, 6}, []float64{1, 0})
 	if len(got) != 1 || got[0] != 2 {
