@@ -163,6 +163,32 @@ func tamper(t *testing.T, path string, mtime time.Time) {
 	}
 }
 
+// An upgrade between building the commands and running one, that changes how the
+// command line reads, refuses the run instead of sending flags parsed the old way.
+func TestUpgradeChangingSyntaxDuringRun(t *testing.T) {
+	e := newEnv(t, "echo")
+	app, err := e.app(t) // parsed against this description
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := e.dir + "/dbos-cloud-plugin-echo"
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.Write([]byte("trailing bytes the ELF loader ignores"))
+	_ = f.Close()
+	t.Setenv("DBOS_PLUGINTEST_VARIANT", "2") // the new binary's --count default is 2
+
+	err = app.Run([]string{"dbos-cloud", "echo", "say", "hi"})
+	if !errors.Is(err, plugin.ErrUpgraded) || !strings.Contains(err.Error(), "run the command again") {
+		t.Fatalf("err = %v, want ErrUpgraded asking to run again", err)
+	}
+	if err := e.run(t, "echo", "say", "hi"); err != nil {
+		t.Fatalf("the same command again: %v", err)
+	}
+}
+
 // TestUpgradedBinaryRedescribed: a new size means a legitimate upgrade, which is
 // re-described at run time without user action.
 func TestUpgradedBinaryRedescribed(t *testing.T) {

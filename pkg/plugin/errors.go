@@ -14,6 +14,7 @@ var (
 	ErrCrashed          = errors.New("crashed")
 	ErrHandshake        = errors.New("failed the handshake")
 	ErrMissing          = errors.New("binary not found")
+	ErrUpgraded         = errors.New("upgraded while the command started")
 
 	// ErrFailedBefore is a plugin that failed when it was last started and has not
 	// changed since: it is not started again until its binary changes or

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -28,7 +29,7 @@ func (h *Host) run(c *cli.Context, plugin string, path []string, leaf *manifest.
 	early := srv.fetchEarly(ctx)
 	defer early.stop(cancelEarly)
 
-	s, err := h.open(ctx, plugin, path)
+	s, err := h.open(ctx, plugin, path, leaf)
 	if err != nil {
 		return err
 	}
@@ -72,11 +73,13 @@ func (h *Host) result(plugin string, resp *pluginpb.RunResponse, srv *hostServer
 	return cli.Exit(msg, int(code))
 }
 
-// open starts the plugin for a run. If the binary changed size or modification time
-// since it was described (an upgrade), it is hashed and re-described first, in the
-// same process; a binary whose content changed without either is refused, and one that
-// failed when it was last started is not started again.
-func (h *Host) open(ctx context.Context, plugin string, path []string) (*session, error) {
+// open starts the plugin for a run of leaf, at path. If the binary changed size or
+// modification time since it was described (an upgrade), it is hashed and re-described
+// first, in the same process; a binary whose content changed without either is
+// refused, and one that failed when it was last started is not started again.
+func (h *Host) open(
+	ctx context.Context, plugin string, path []string, leaf *manifest.Command,
+) (*session, error) {
 	h.mu.Lock()
 	var e *manifest.Entry
 	if h.m != nil {
@@ -92,7 +95,7 @@ func (h *Host) open(ctx context.Context, plugin string, path []string) (*session
 		return nil, &Error{Plugin: plugin, Err: fmt.Errorf("%w: %s", ErrMissing, e.Path)}
 	}
 	if !e.Matches(b) {
-		return h.redescribe(ctx, b, path)
+		return h.redescribe(ctx, b, path, leaf)
 	}
 	if e.Broken() {
 		return nil, &Error{Plugin: plugin, Err: e.Failure()}
@@ -105,8 +108,12 @@ func (h *Host) open(ctx context.Context, plugin string, path []string) (*session
 }
 
 // redescribe describes an upgraded binary and keeps it running for path. Its new
-// entry is saved, a failed one too (see failedEntry).
-func (h *Host) redescribe(ctx context.Context, b manifest.Binary, path []string) (*session, error) {
+// entry is saved, a failed one too (see failedEntry). The command line was parsed
+// against leaf, the old description: if the new one reads it otherwise, the run is
+// refused rather than sent with flags the plugin no longer means.
+func (h *Host) redescribe(
+	ctx context.Context, b manifest.Binary, path []string, leaf *manifest.Command,
+) (*session, error) {
 	s, e, err := h.launchDescribed(ctx, b)
 	if err != nil {
 		if fe := failedEntry(ctx, b, err); fe != nil {
@@ -116,10 +123,16 @@ func (h *Host) redescribe(ctx context.Context, b manifest.Binary, path []string)
 	}
 	h.update(b.Name, e)
 
-	if manifest.Find(e.Description.Commands, path) == nil {
+	switch now := manifest.Find(e.Description.Commands, path); {
+	case now == nil:
 		s.close()
 		return nil, &Error{Plugin: b.Name, Err: fmt.Errorf("%w: the new binary has no command %q",
 			ErrHandshake, path)}
+	case !leaf.SameSyntax(now):
+		s.close()
+		return nil, &Error{Plugin: b.Name, Err: fmt.Errorf("%w: %q takes other flags or "+
+			"arguments since the upgrade; run the command again", ErrUpgraded,
+			strings.Join(path, " "))}
 	}
 	return s, nil
 }

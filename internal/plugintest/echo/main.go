@@ -30,7 +30,15 @@ func leaf(name, args string, lo, hi int32, flags ...*pluginpb.Flag) *pluginpb.Co
 		MinArgs: lo, MaxArgs: hi, Flags: flags}
 }
 
+// VariantEnv set to "2" makes echo describe `say` with another --count default, as an
+// upgrade that changes a command's syntax would.
+const VariantEnv = "DBOS_PLUGINTEST_VARIANT"
+
 func (echo) Describe(context.Context) (*pluginpb.Description, error) {
+	countDefault := "1"
+	if os.Getenv(VariantEnv) == "2" {
+		countDefault = "2"
+	}
 	return &pluginpb.Description{
 		Summary: "test plugin",
 		Commands: []*pluginpb.Command{{
@@ -39,7 +47,7 @@ func (echo) Describe(context.Context) (*pluginpb.Description, error) {
 				leaf("say", "WORDS...", 0, -1,
 					&pluginpb.Flag{Name: "json", Type: pluginpb.FlagType_FLAG_TYPE_BOOL},
 					&pluginpb.Flag{Name: "count", Aliases: []string{"n"},
-						Type: pluginpb.FlagType_FLAG_TYPE_INT, DefaultValue: "1"},
+						Type: pluginpb.FlagType_FLAG_TYPE_INT, DefaultValue: countDefault},
 					&pluginpb.Flag{Name: "wait", Type: pluginpb.FlagType_FLAG_TYPE_DURATION,
 						DefaultValue: "1s"},
 					&pluginpb.Flag{Name: "name", Type: pluginpb.FlagType_FLAG_TYPE_STRING,

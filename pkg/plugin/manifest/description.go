@@ -3,6 +3,7 @@ package manifest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -288,6 +289,23 @@ func printablePath(p string) string {
 		return p
 	}
 	return strconv.Quote(p)
+}
+
+// SameSyntax reports whether a command line parsed against c means the same to o:
+// the same flags (names, aliases, types, defaults, required) and argument bounds.
+// Help texts may differ.
+func (c *Command) SameSyntax(o *Command) bool {
+	if c.MinArgs != o.MinArgs || c.MaxArgs != o.MaxArgs || len(c.Flags) != len(o.Flags) {
+		return false
+	}
+	for i, f := range c.Flags {
+		g := o.Flags[i]
+		if f.Name != g.Name || !slices.Equal(f.Aliases, g.Aliases) || f.Type != g.Type ||
+			f.Default != g.Default || f.Required != g.Required {
+			return false
+		}
+	}
+	return true
 }
 
 // Find follows path (canonical names) down a command tree.
