@@ -40,24 +40,39 @@ func (c *commandsClient) describe(ctx context.Context) (*pluginpb.Description, e
 	return c.rpc.Describe(ctx, &pluginpb.DescribeRequest{})
 }
 
-// run lends srv through the broker for the duration of one Run call. The listener
-// is accepted here rather than with AcceptAndServe, which reports a plugin that died
-// early through the global log package, onto the user's terminal.
+// run lends srv through the broker for the duration of one Run call. The listener is
+// opened while the request travels (the plugin's dial waits for it), and accepted here
+// rather than with AcceptAndServe, which reports a plugin that died early through the
+// global log package, onto the user's terminal.
 func (c *commandsClient) run(
 	ctx context.Context, req *pluginpb.RunRequest, srv *hostServer,
 ) (*pluginpb.RunResponse, error) {
-	id := c.broker.NextId()
-	l, err := c.broker.Accept(id)
-	if err != nil {
-		return nil, fmt.Errorf("lend host services: %w", err)
-	}
-	gs := grpc.NewServer()
-	pluginpb.RegisterHostServicesServer(gs, srv)
-	go func() { _ = gs.Serve(l) }()
-	defer gs.Stop()
+	req.HostServices = c.broker.NextId()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 
-	req.HostServices = id
-	return c.rpc.Run(ctx, req)
+	served := make(chan *grpc.Server, 1)
+	go func() {
+		l, err := c.broker.Accept(req.HostServices)
+		if err != nil {
+			served <- nil
+			cancel(fmt.Errorf("lend host services: %w", err))
+			return
+		}
+		gs := grpc.NewServer()
+		pluginpb.RegisterHostServicesServer(gs, srv)
+		served <- gs
+		_ = gs.Serve(l)
+	}()
+
+	resp, err := c.rpc.Run(ctx, req)
+	if gs := <-served; gs != nil {
+		gs.Stop()
+	}
+	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(cause, ctx.Err()) {
+		return nil, cause
+	}
+	return resp, err
 }
 
 // commandsServer runs on the plugin side.
@@ -77,13 +92,10 @@ func (s *commandsServer) Describe(
 func (s *commandsServer) Run(
 	ctx context.Context, req *pluginpb.RunRequest,
 ) (*pluginpb.RunResponse, error) {
-	conn, err := s.broker.Dial(req.GetHostServices())
-	if err != nil {
-		return nil, fmt.Errorf("dial host services: %w", err)
-	}
-	defer func() { _ = conn.Close() }()
-
-	host := &HostClient{rpc: pluginpb.NewHostServicesClient(conn), ctx: ctx}
+	host := newHostClient(ctx, func() (*grpc.ClientConn, error) {
+		return s.broker.Dial(req.GetHostServices())
+	})
+	defer host.close()
 	inv := Invocation{
 		Path:    req.GetCommandPath(),
 		Args:    req.GetArgs(),
@@ -91,8 +103,10 @@ func (s *commandsServer) Run(
 		Account: req.GetGlobals().GetAccount(),
 		JSON:    req.GetGlobals().GetJson(),
 	}
-	err = s.provider.Run(ctx, inv, host)
-	return runResponse(err), nil
+	if t := req.GetToken(); t != nil {
+		host.seed(inv.Account, t)
+	}
+	return runResponse(s.provider.Run(ctx, inv, host)), nil
 }
 
 // runResponse turns a Provider's result into the wire form.

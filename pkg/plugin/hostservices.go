@@ -77,14 +77,7 @@ func (s *hostServer) Token(
 			return nil, status.Error(codeOf(err), err.Error())
 		}
 	}
-	return &pluginpb.TokenResponse{
-		AccessToken:     ti.AccessToken.Reveal(),
-		ExpiresAtUnixMs: ti.ExpiresAt.UnixMilli(),
-		Account:         ti.Account,
-		User:            ti.User,
-		Organization:    ti.Organization,
-		ApiUrl:          ti.APIURL,
-	}, nil
+	return tokenResponse(ti), nil
 }
 
 func (s *hostServer) SetOrganization(
@@ -161,6 +154,20 @@ func (s *hostServer) fetchEarly(ctx context.Context) *earlyToken {
 func (t *earlyToken) stop(cancel context.CancelFunc) {
 	cancel()
 	<-t.done
+}
+
+// ready returns the early answer if it has come and is good for earlyTTL, without
+// waiting: it goes with the Run request when the daemon was quicker than the plugin.
+func (t *earlyToken) ready() (TokenInfo, bool) {
+	select {
+	case <-t.done:
+	default:
+		return TokenInfo{}, false
+	}
+	if t.err != nil || time.Until(t.ti.ExpiresAt) < earlyTTL {
+		return TokenInfo{}, false
+	}
+	return t.ti, true
 }
 
 // get waits for the early answer and returns it if it serves a request for minTTL.

@@ -41,6 +41,9 @@ func (h *Host) run(c *cli.Context, plugin string, path []string, leaf *manifest.
 		Flags:       manifest.FlagValues(c, leaf),
 		Globals:     globals,
 	}
+	if ti, ok := early.ready(); ok {
+		req.Token = tokenResponse(ti)
+	}
 
 	cctx, cancel := context.WithTimeout(ctx, h.callTimeout())
 	defer cancel()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
 	goplugin "github.com/hashicorp/go-plugin"
 
 	pluginpb "github.com/dbos-go/dbos-cloud/pkg/plugin/proto"
@@ -79,8 +80,15 @@ type TokenInfo struct {
 
 // HostClient is the plugin's view of the services the host lends it for one run.
 type HostClient struct {
-	rpc pluginpb.HostServicesClient
 	ctx context.Context // the run's context, for the writers
+
+	// The connection to the host's services is made in the background from the start
+	// of the run, so that a command whose token came with the request does its own
+	// work meanwhile; a call waits for it.
+	dialed  chan struct{}
+	conn    *grpc.ClientConn
+	rpc     pluginpb.HostServicesClient
+	dialErr error
 
 	// last is the host's last token answer, handed out again while it stays valid
 	// for what a caller asks: a command that reads the account's facts and then makes
@@ -88,6 +96,47 @@ type HostClient struct {
 	mu      sync.Mutex
 	last    TokenInfo
 	lastFor string // the account asked for; "" (the default) resolves to a name
+}
+
+// newHostClient starts dialing the host's services with dial.
+func newHostClient(ctx context.Context, dial func() (*grpc.ClientConn, error)) *HostClient {
+	h := &HostClient{ctx: ctx, dialed: make(chan struct{})}
+	go func() {
+		defer close(h.dialed)
+		h.conn, h.dialErr = dial()
+		if h.dialErr == nil {
+			h.rpc = pluginpb.NewHostServicesClient(h.conn)
+		}
+	}()
+	return h
+}
+
+// services waits for the connection to the host.
+func (h *HostClient) services(ctx context.Context) (pluginpb.HostServicesClient, error) {
+	select {
+	case <-h.dialed:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if h.dialErr != nil {
+		return nil, fmt.Errorf("dial host services: %w", h.dialErr)
+	}
+	return h.rpc, nil
+}
+
+// close ends the connection once the run is over.
+func (h *HostClient) close() {
+	<-h.dialed
+	if h.conn != nil {
+		_ = h.conn.Close()
+	}
+}
+
+// seed takes the token the host sent with the request as its answer for account.
+func (h *HostClient) seed(account string, t *pluginpb.TokenResponse) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.last, h.lastFor = tokenInfo(t), account
 }
 
 // Token asks the host for an access token of account that stays valid for minTTL.
@@ -100,30 +149,52 @@ func (h *HostClient) Token(
 		return h.last, nil
 	}
 
-	resp, err := h.rpc.Token(ctx, &pluginpb.TokenRequest{
+	rpc, err := h.services(ctx)
+	if err != nil {
+		return TokenInfo{}, fmt.Errorf("get token from host: %w", err)
+	}
+	resp, err := rpc.Token(ctx, &pluginpb.TokenRequest{
 		Account: account, MinTtlMs: minTTL.Milliseconds(),
 	})
 	if err != nil {
 		return TokenInfo{}, fmt.Errorf("get token from host: %w", err)
 	}
-	h.lastFor = account
-	h.last = TokenInfo{
-		Account:      resp.GetAccount(),
-		AccessToken:  secret.New(resp.GetAccessToken()),
-		ExpiresAt:    time.UnixMilli(resp.GetExpiresAtUnixMs()),
-		User:         resp.GetUser(),
-		Organization: resp.GetOrganization(),
-		APIURL:       resp.GetApiUrl(),
-	}
+	h.last, h.lastFor = tokenInfo(resp), account
 	return h.last, nil
+}
+
+func tokenInfo(t *pluginpb.TokenResponse) TokenInfo {
+	return TokenInfo{
+		Account:      t.GetAccount(),
+		AccessToken:  secret.New(t.GetAccessToken()),
+		ExpiresAt:    time.UnixMilli(t.GetExpiresAtUnixMs()),
+		User:         t.GetUser(),
+		Organization: t.GetOrganization(),
+		APIURL:       t.GetApiUrl(),
+	}
+}
+
+// tokenResponse is the wire form of t.
+func tokenResponse(t TokenInfo) *pluginpb.TokenResponse {
+	return &pluginpb.TokenResponse{
+		AccessToken:     t.AccessToken.Reveal(),
+		ExpiresAtUnixMs: t.ExpiresAt.UnixMilli(),
+		Account:         t.Account,
+		User:            t.User,
+		Organization:    t.Organization,
+		ApiUrl:          t.APIURL,
+	}
 }
 
 // SetOrganization tells the host that account now belongs to org, so that the next
 // command needs no new login.
 func (h *HostClient) SetOrganization(ctx context.Context, account, org string) error {
-	_, err := h.rpc.SetOrganization(ctx, &pluginpb.SetOrganizationRequest{
-		Account: account, Organization: org,
-	})
+	rpc, err := h.services(ctx)
+	if err == nil {
+		_, err = rpc.SetOrganization(ctx, &pluginpb.SetOrganizationRequest{
+			Account: account, Organization: org,
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("set organization on host: %w", err)
 	}
@@ -151,9 +222,13 @@ type hostWriter struct {
 }
 
 func (w *hostWriter) Write(p []byte) (int, error) {
+	rpc, err := w.h.services(w.h.ctx)
+	if err != nil {
+		return 0, fmt.Errorf("write to host: %w", err)
+	}
 	for off := 0; off < len(p); off += maxOutputChunk {
 		end := min(off+maxOutputChunk, len(p))
-		_, err := w.h.rpc.Output(w.h.ctx, &pluginpb.OutputRequest{
+		_, err := rpc.Output(w.h.ctx, &pluginpb.OutputRequest{
 			Stream: w.stream, Data: p[off:end],
 		})
 		if err != nil {

@@ -424,7 +424,11 @@ type RunRequest struct {
 	Flags   map[string]string `protobuf:"bytes,3,rep,name=flags,proto3" json:"flags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	Globals *Globals          `protobuf:"bytes,4,opt,name=globals,proto3" json:"globals,omitempty"`
 	// Broker id where the host serves HostServices for this run.
-	HostServices  uint32 `protobuf:"varint,5,opt,name=host_services,json=hostServices,proto3" json:"host_services,omitempty"`
+	HostServices uint32 `protobuf:"varint,5,opt,name=host_services,json=hostServices,proto3" json:"host_services,omitempty"`
+	// The selected account's token, when the host has it at hand as the run starts:
+	// what HostServices.Token would answer first, sent ahead to save the round trip.
+	// The token service still answers every request.
+	Token         *TokenResponse `protobuf:"bytes,6,opt,name=token,proto3" json:"token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -492,6 +496,13 @@ func (x *RunRequest) GetHostServices() uint32 {
 		return x.HostServices
 	}
 	return 0
+}
+
+func (x *RunRequest) GetToken() *TokenResponse {
+	if x != nil {
+		return x.Token
+	}
+	return nil
 }
 
 type Globals struct {
@@ -939,14 +950,15 @@ const file_plugin_proto_rawDesc = "" +
 	"\x05usage\x18\x03 \x01(\tR\x05usage\x121\n" +
 	"\x04type\x18\x04 \x01(\x0e2\x1d.dboscloud.plugin.v1.FlagTypeR\x04type\x12#\n" +
 	"\rdefault_value\x18\x05 \x01(\tR\fdefaultValue\x12\x1a\n" +
-	"\brequired\x18\x06 \x01(\bR\brequired\"\x9c\x02\n" +
+	"\brequired\x18\x06 \x01(\bR\brequired\"\xd6\x02\n" +
 	"\n" +
 	"RunRequest\x12!\n" +
 	"\fcommand_path\x18\x01 \x03(\tR\vcommandPath\x12\x12\n" +
 	"\x04args\x18\x02 \x03(\tR\x04args\x12@\n" +
 	"\x05flags\x18\x03 \x03(\v2*.dboscloud.plugin.v1.RunRequest.FlagsEntryR\x05flags\x126\n" +
 	"\aglobals\x18\x04 \x01(\v2\x1c.dboscloud.plugin.v1.GlobalsR\aglobals\x12#\n" +
-	"\rhost_services\x18\x05 \x01(\rR\fhostServices\x1a8\n" +
+	"\rhost_services\x18\x05 \x01(\rR\fhostServices\x128\n" +
+	"\x05token\x18\x06 \x01(\v2\".dboscloud.plugin.v1.TokenResponseR\x05token\x1a8\n" +
 	"\n" +
 	"FlagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -1032,22 +1044,23 @@ var file_plugin_proto_depIdxs = []int32{
 	0,  // 3: dboscloud.plugin.v1.Flag.type:type_name -> dboscloud.plugin.v1.FlagType
 	15, // 4: dboscloud.plugin.v1.RunRequest.flags:type_name -> dboscloud.plugin.v1.RunRequest.FlagsEntry
 	7,  // 5: dboscloud.plugin.v1.RunRequest.globals:type_name -> dboscloud.plugin.v1.Globals
-	1,  // 6: dboscloud.plugin.v1.OutputRequest.stream:type_name -> dboscloud.plugin.v1.Stream
-	2,  // 7: dboscloud.plugin.v1.Commands.Describe:input_type -> dboscloud.plugin.v1.DescribeRequest
-	6,  // 8: dboscloud.plugin.v1.Commands.Run:input_type -> dboscloud.plugin.v1.RunRequest
-	9,  // 9: dboscloud.plugin.v1.HostServices.Token:input_type -> dboscloud.plugin.v1.TokenRequest
-	11, // 10: dboscloud.plugin.v1.HostServices.SetOrganization:input_type -> dboscloud.plugin.v1.SetOrganizationRequest
-	13, // 11: dboscloud.plugin.v1.HostServices.Output:input_type -> dboscloud.plugin.v1.OutputRequest
-	3,  // 12: dboscloud.plugin.v1.Commands.Describe:output_type -> dboscloud.plugin.v1.Description
-	8,  // 13: dboscloud.plugin.v1.Commands.Run:output_type -> dboscloud.plugin.v1.RunResponse
-	10, // 14: dboscloud.plugin.v1.HostServices.Token:output_type -> dboscloud.plugin.v1.TokenResponse
-	12, // 15: dboscloud.plugin.v1.HostServices.SetOrganization:output_type -> dboscloud.plugin.v1.SetOrganizationResponse
-	14, // 16: dboscloud.plugin.v1.HostServices.Output:output_type -> dboscloud.plugin.v1.OutputResponse
-	12, // [12:17] is the sub-list for method output_type
-	7,  // [7:12] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	10, // 6: dboscloud.plugin.v1.RunRequest.token:type_name -> dboscloud.plugin.v1.TokenResponse
+	1,  // 7: dboscloud.plugin.v1.OutputRequest.stream:type_name -> dboscloud.plugin.v1.Stream
+	2,  // 8: dboscloud.plugin.v1.Commands.Describe:input_type -> dboscloud.plugin.v1.DescribeRequest
+	6,  // 9: dboscloud.plugin.v1.Commands.Run:input_type -> dboscloud.plugin.v1.RunRequest
+	9,  // 10: dboscloud.plugin.v1.HostServices.Token:input_type -> dboscloud.plugin.v1.TokenRequest
+	11, // 11: dboscloud.plugin.v1.HostServices.SetOrganization:input_type -> dboscloud.plugin.v1.SetOrganizationRequest
+	13, // 12: dboscloud.plugin.v1.HostServices.Output:input_type -> dboscloud.plugin.v1.OutputRequest
+	3,  // 13: dboscloud.plugin.v1.Commands.Describe:output_type -> dboscloud.plugin.v1.Description
+	8,  // 14: dboscloud.plugin.v1.Commands.Run:output_type -> dboscloud.plugin.v1.RunResponse
+	10, // 15: dboscloud.plugin.v1.HostServices.Token:output_type -> dboscloud.plugin.v1.TokenResponse
+	12, // 16: dboscloud.plugin.v1.HostServices.SetOrganization:output_type -> dboscloud.plugin.v1.SetOrganizationResponse
+	14, // 17: dboscloud.plugin.v1.HostServices.Output:output_type -> dboscloud.plugin.v1.OutputResponse
+	13, // [13:18] is the sub-list for method output_type
+	8,  // [8:13] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_plugin_proto_init() }
