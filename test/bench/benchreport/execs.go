@@ -17,9 +17,10 @@ type command struct {
 	means []float64 // ms, one per round
 }
 
-// execRows times the first command against each of the others: every round runs
-// each command n times in turn (interleaved, so the machine's noise hits all alike)
-// and keeps the mean; the ratio is taken per round. With difference and three
+// execRows times the first command against each of the others: every round runs the
+// commands in turn, one exec each, n times over (interleaved exec by exec, so that
+// the machine's noise hits all alike), and keeps each command's mean; the ratio is
+// taken per round. With difference and three
 // commands A B C, it also reports what A costs beyond B against C: issue 5 compares
 // `org list` − `profile` (both one API call) with a bare plugin launch.
 func execRows(ctx context.Context, rounds, n int, difference bool, args []string) error {
@@ -38,17 +39,20 @@ func execRows(ctx context.Context, rounds, n int, difference bool, args []string
 			return err
 		}
 	}
+	totals := make([]time.Duration, len(cmds))
 	for range rounds {
-		for _, c := range cmds {
-			var total time.Duration
-			for range n {
+		clear(totals)
+		for range n {
+			for i, c := range cmds {
 				d, err := runOnce(ctx, c.argv)
 				if err != nil {
 					return err
 				}
-				total += d
+				totals[i] += d
 			}
-			c.means = append(c.means, float64(total.Microseconds())/1e3/float64(n))
+		}
+		for i, c := range cmds {
+			c.means = append(c.means, float64(totals[i].Microseconds())/1e3/float64(n))
 		}
 	}
 	subject := cmds[0]
