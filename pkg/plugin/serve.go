@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"google.golang.org/grpc"
 	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 
 	pluginpb "github.com/dbos-go/dbos-cloud/pkg/plugin/proto"
 	"github.com/dbos-go/dbos-cloud/pkg/secret"
