@@ -16,8 +16,9 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The handler is left in place: the process exits right after, and removing it
+	// waits for the signal loop to go idle, which cost every command 0.08 ms here.
+	ctx, _ := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Run(ctx, os.Args, cli.Deps{Version: version.String(), PluginCommands: pluginCommands})
-	stop()
 	os.Exit(code)
 }
