@@ -142,6 +142,18 @@ func TestTamperedBinaryRefused(t *testing.T) {
 	}
 }
 
+// upgrade changes the binary at path as an upgrade would, in size and modification
+// time, with bytes the ELF loader ignores.
+func upgrade(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.Write([]byte("trailing bytes the ELF loader ignores"))
+	_ = f.Close()
+}
+
 // tamper flips one byte without changing size or modification time.
 func tamper(t *testing.T, path string, mtime time.Time) {
 	t.Helper()
@@ -171,13 +183,7 @@ func TestUpgradeChangingSyntaxDuringRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := e.dir + "/dbos-cloud-plugin-echo"
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = f.Write([]byte("trailing bytes the ELF loader ignores"))
-	_ = f.Close()
+	upgrade(t, e.dir+"/dbos-cloud-plugin-echo")
 	t.Setenv("DBOS_PLUGINTEST_VARIANT", "2") // the new binary's --count default is 2
 
 	err = app.Run([]string{"dbos-cloud", "echo", "say", "hi"})
@@ -196,13 +202,7 @@ func TestUpgradedBinaryRedescribed(t *testing.T) {
 	if _, err := e.app(t); err != nil {
 		t.Fatal(err)
 	}
-	path := e.dir + "/dbos-cloud-plugin-echo"
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = f.Write([]byte("trailing bytes the ELF loader ignores"))
-	_ = f.Close()
+	upgrade(t, e.dir+"/dbos-cloud-plugin-echo")
 
 	app, err := e.app(t) // re-describes (launch 2)
 	if err != nil {
