@@ -200,6 +200,9 @@ func TestNoSecretsInLogs(t *testing.T) {
 	e.API(t, http.MethodGet, "/v1alpha1/user/profile", "garbage."+rotated.AccessToken, nil)
 	secrets = append(secrets, rotated.AccessToken, rotated.RefreshToken)
 
+	// A request is logged after its answer is sent: stopping the emulator makes sure
+	// every line is in.
+	e.Stop(t)
 	logs := e.Logs()
 	if !strings.Contains(logs, "reused") {
 		t.Fatalf("reuse was not logged; the scan below proves less than it should:\n%s", logs)

@@ -73,6 +73,7 @@ func TestApproveAsIdentity(t *testing.T) {
 	e := emulatortest.Start(t, "--approve-as", "ci-bot")
 	access, _ := e.Login(t, "ignored", "sub") // --approve-as decides the identity
 	e.Register(t, access, "ci_bot", "")
+	e.Stop(t) // every line is in once the process is gone
 	if !strings.Contains(e.Logs(), "identity=ci-bot") {
 		t.Fatalf("approve-as not logged:\n%s", e.Logs())
 	}
