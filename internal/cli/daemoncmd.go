@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -182,7 +181,7 @@ func (e *env) runDaemonStop(ctx context.Context, o *daemonStopOptions) error {
 func waitStopped(ctx context.Context, pid int, sock string, wait time.Duration) error {
 	deadline := time.Now().Add(wait)
 	for {
-		answers := socketAnswers(ctx, sock)
+		answers := ipc.SocketAnswers(ctx, sock)
 		if !answers {
 			return nil
 		}
@@ -199,19 +198,6 @@ func waitStopped(ctx context.Context, pid int, sock string, wait time.Duration) 
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-}
-
-// socketAnswers reports whether something accepts connections on sock.
-func socketAnswers(ctx context.Context, sock string) bool {
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", sock)
-	if err != nil {
-		return false
-	}
-	_ = conn.Close()
-	return true
 }
 
 func (e *env) runDaemonStatus(ctx context.Context, o *daemonStatusOptions) error {

@@ -1,6 +1,7 @@
 package ipc
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 
@@ -17,6 +18,10 @@ func ValidAccountName(name string) bool { return ipcwire.ValidAccountName(name) 
 // DefaultSocketPath returns where the daemon listens and clients connect (see
 // ipcwire.DefaultSocketPath).
 func DefaultSocketPath() (string, error) { return ipcwire.DefaultSocketPath() }
+
+// SocketAnswers reports whether something accepts connections on sock (see
+// ipcwire.SocketAnswers).
+func SocketAnswers(ctx context.Context, sock string) bool { return ipcwire.SocketAnswers(ctx, sock) }
 
 // isNotExist reports whether err says a path is missing.
 func isNotExist(err error) bool {

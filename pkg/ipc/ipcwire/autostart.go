@@ -89,7 +89,7 @@ func (c *Client) start(ctx context.Context, a *AutostartOptions) error {
 		return err
 	}
 	// Another goroutine of this client may have started it while we waited.
-	if probeSocket(ctx, sock) {
+	if SocketAnswers(ctx, sock) {
 		return nil
 	}
 
@@ -195,7 +195,7 @@ func waitForSocket(ctx context.Context, wait time.Duration, logName, sock string
 	defer tick.Stop()
 
 	for {
-		if probeSocket(ctx, sock) {
+		if SocketAnswers(ctx, sock) {
 			return nil
 		}
 		select {
@@ -204,7 +204,7 @@ func waitForSocket(ctx context.Context, wait time.Duration, logName, sock string
 		case err := <-exited:
 			// A daemon started at the same moment by another process may have won
 			// the lock; then ours exits and the socket answers anyway.
-			if probeSocket(ctx, sock) {
+			if SocketAnswers(ctx, sock) {
 				return nil
 			}
 			return &UnavailableError{Path: sock, Cause: fmt.Errorf(
@@ -227,7 +227,7 @@ func logHint(logName string) string {
 }
 
 // probeSocket reports whether something accepts connections on sock.
-func probeSocket(ctx context.Context, sock string) bool {
+func SocketAnswers(ctx context.Context, sock string) bool {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	var d net.Dialer
